@@ -1,0 +1,29 @@
+"""pgcourse: policy gradients on tabular MDPs, exact beside sampled.
+
+Modules, one concept each: mdp (TabularMDP), exact (evaluate, policy_gradient), policies (softmax,
+Gaussian), sampling (sample_episodes), estimators (returns, TD errors, GAE, gradient estimates),
+envs (ready-made MDPs), continuous (closed-form Gaussian problems), learning (training loops),
+checks (exercise checkers), plots and widgets (the notebooks' figures and controls).
+"""
+from .continuous import LinearQuadratic, QuadraticBandit
+from .envs import (ACTION_NAMES, GridMDP, chain_ab, from_gymnasium, frozen_lake, gridworld, short_corridor,
+                   short_corridor_policy)
+from .estimators import (advantage_gradient, discounted_returns, gae, mc_values, reinforce_gradient, td0_values,
+                         td_errors)
+from .exact import (Evaluation, evaluate, finite_difference_gradient, fisher_matrix, natural_gradient, objective,
+                    optimal_values, policy_gradient, score_expectation)
+from .learning import History, train
+from .mdp import TabularMDP, random_mdp
+from .policies import GaussianPolicy, SoftmaxPolicy, softmax
+from .sampling import Episodes, sample_episodes, visitation_frequencies
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TabularMDP", "random_mdp", "Evaluation", "evaluate", "policy_gradient", "score_expectation", "objective",
+    "finite_difference_gradient", "fisher_matrix", "natural_gradient", "optimal_values",
+    "SoftmaxPolicy", "GaussianPolicy", "softmax", "Episodes", "sample_episodes", "visitation_frequencies",
+    "discounted_returns", "td_errors", "gae", "advantage_gradient", "reinforce_gradient", "mc_values",
+    "td0_values", "chain_ab", "short_corridor", "short_corridor_policy", "gridworld", "frozen_lake",
+    "from_gymnasium", "GridMDP", "ACTION_NAMES", "QuadraticBandit", "LinearQuadratic", "History", "train",
+]

@@ -1,0 +1,167 @@
+"""Sample-based estimators of returns, advantages and the policy gradient; all vectorised over (N, T).
+
+Conventions (the course's): an episode ends by *termination* (it entered a terminal state: V there is 0,
+never bootstrap) or by *truncation* at the horizon (bootstrap from V(s_T)). Traces are cut at either.
+Every (N, T) output is 0 where mask is 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_count, as_float_array, as_gamma, as_scalar
+from .sampling import Episodes
+
+
+def _check_episodes(episodes) -> Episodes:
+    if not isinstance(episodes, Episodes):
+        raise TypeError(f"episodes must be an Episodes batch (from sample_episodes), got {type(episodes).__name__}")
+    return episodes
+
+
+def _check_V(V, episodes: Episodes, name: str = "V") -> np.ndarray:
+    V = as_float_array(V, name, ndim=1)
+    top = int(max(episodes.states.max(), episodes.next_states.max()))
+    if V.shape[0] <= top:
+        raise ValueError(f"{name} has {V.shape[0]} entries but the episodes visit state {top}")
+    return V
+
+
+def _check_mask(mask, shape) -> np.ndarray:
+    if mask is None:
+        return np.ones(shape)
+    m = as_float_array(mask, "mask", shape=shape)
+    if not np.all((m == 0) | (m == 1)):
+        raise ValueError("mask must hold only 0.0 and 1.0")
+    return m
+
+
+def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
+    """Reward-to-go G_t = sum_{k>=0} gamma^k r_{t+k} within the episode, shape (N, T).
+
+    rewards: (N, T); mask: (N, T) of 0/1 (None: all steps real); bootstrap: optional (N,) values added as
+    gamma^(T-t) * bootstrap[n] to the steps of episodes still running at the horizon (mask[n, T-1] = 1).
+    Special cases: gamma = 0 gives G_t = r_t; G_0 is the episode's discounted return.
+    Computed by the backward recursion G_t = r_t + gamma G_{t+1} (loop over T, vectorised over N).
+    """
+    r = as_float_array(rewards, "rewards", ndim=2)
+    gamma = as_gamma(gamma)
+    m = _check_mask(mask, r.shape)
+    N, T = r.shape
+    G = np.zeros((N, T))
+    nxt = np.zeros(N)
+    if bootstrap is not None:
+        nxt = as_float_array(bootstrap, "bootstrap", shape=(N,)) * m[:, T - 1]
+    r = r * m
+    for t in range(T - 1, -1, -1):
+        nxt = r[:, t] + gamma * nxt
+        G[:, t] = nxt
+    return G * m
+
+
+def td_errors(episodes: Episodes, V, gamma) -> np.ndarray:
+    """TD errors delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t), shape (N, T).
+
+    V: (S,) state values (the critic). No bootstrap from a terminal next state; bootstrap at truncation.
+    Zero where mask is 0. With the true V, E[delta_t | s_t, a_t] = A(s_t, a_t).
+    """
+    ep = _check_episodes(episodes)
+    V = _check_V(V, ep)
+    gamma = as_gamma(gamma)
+    boot = np.where(ep.terminated, 0.0, V[ep.next_states])
+    return (ep.rewards + gamma * boot - V[ep.states]) * ep.mask
+
+
+def gae(episodes: Episodes, V, gamma, lam) -> np.ndarray:
+    """Generalised advantage estimate A_t = sum_{l>=0} (gamma lam)^l delta_{t+l}, shape (N, T).
+
+    Backward recursion A_t = delta_t + gamma lam c_t A_{t+1}, where c_t = 0 if the episode ends at step t
+    (terminated or truncated): the trace is cut at either, the bootstrap happens inside delta_t.
+    lam = 0 is the TD error; lam = 1 is G_t + gamma^(T-t) V(s_T) [truncated only] - V(s_t), the Monte Carlo
+    advantage ("lam = 1 is MC" up to that bootstrap at a truncated horizon).
+    """
+    ep = _check_episodes(episodes)
+    lam = as_scalar(lam, "lam", low=0.0, high=1.0)
+    gamma = as_gamma(gamma)
+    delta = td_errors(ep, V, gamma)
+    N, T = delta.shape
+    cont = np.zeros((N, T))
+    cont[:, :-1] = ep.mask[:, 1:]  # the next step is real: the episode did not end at t
+    adv = np.zeros((N, T))
+    nxt = np.zeros(N)
+    for t in range(T - 1, -1, -1):
+        nxt = delta[:, t] + gamma * lam * cont[:, t] * nxt
+        adv[:, t] = nxt
+    return adv
+
+
+def advantage_gradient(policy, theta, episodes: Episodes, advantages, gamma) -> np.ndarray:
+    """Policy-gradient estimate from per-step weights (advantages, returns, TD errors, GAE), theta's shape:
+
+        g = 1/N sum_n sum_t gamma^t grad log pi(a_t|s_t) advantages[n, t]   (over real steps only).
+
+    advantages: (N, T). With G_t this is REINFORCE; with td_errors the actor-critic estimate; with gae
+    the GAE estimate. The gamma^t factor makes it an estimate of grad U (the discounted objective).
+    """
+    ep = _check_episodes(episodes)
+    gamma = as_gamma(gamma)
+    adv = as_float_array(advantages, "advantages", shape=ep.states.shape)
+    theta = _check_policy(policy).check_theta(theta)
+    w = adv * ep.mask * gamma ** np.arange(ep.horizon) / ep.n_episodes
+    return policy.score_sum(theta, ep.states, ep.actions, w)
+
+
+def reinforce_gradient(policy, theta, episodes: Episodes, gamma, baseline=None) -> np.ndarray:
+    """REINFORCE: g = 1/N sum_n sum_t gamma^t grad log pi(a_t|s_t) (G_t - b(s_t)), theta's shape.
+
+    baseline: (S,) state-dependent b(s), or None (b = 0). Unbiased for the gradient of the objective cut
+    at the horizon, for any b(s) (E_a[grad log pi(a|s)] b(s) = 0); b = V lowers its variance.
+    """
+    ep = _check_episodes(episodes)
+    gamma = as_gamma(gamma)
+    G = discounted_returns(ep.rewards, gamma, ep.mask)
+    if baseline is not None:
+        b = as_float_array(baseline, "baseline", ndim=1)
+        policy_S = getattr(policy, "S", None)
+        if policy_S is not None and b.shape[0] != policy_S:
+            raise ValueError(f"baseline must have shape ({policy_S},) (one value per state), got {b.shape}")
+        G = G - b[ep.states]
+    return advantage_gradient(policy, theta, ep, G, gamma)
+
+
+def _check_policy(policy):
+    from .policies import SoftmaxPolicy
+    if not isinstance(policy, SoftmaxPolicy):
+        raise TypeError(f"policy must be a SoftmaxPolicy, got {type(policy).__name__}")
+    return policy
+
+
+def mc_values(episodes: Episodes, gamma, S: int) -> np.ndarray:
+    """Every-visit Monte Carlo estimate of V: the average of G_t over the real steps with s_t = s, (S,).
+    States never visited get 0. Unbiased only for episodes that terminated (a truncated G_t is cut short)."""
+    ep = _check_episodes(episodes)
+    S = as_count(S, "S")
+    G = discounted_returns(ep.rewards, gamma, ep.mask)
+    s = ep.states.ravel()
+    if s.max() >= S:
+        raise ValueError(f"S = {S} but the episodes visit state {s.max()}")
+    tot = np.bincount(s, weights=G.ravel(), minlength=S)
+    cnt = np.bincount(s, weights=ep.mask.ravel(), minlength=S)
+    return np.divide(tot, cnt, out=np.zeros(S), where=cnt > 0)
+
+
+def td0_values(episodes: Episodes, gamma, S: int, alpha: float = 0.5, n_sweeps: int = 50, V0=None) -> np.ndarray:
+    """Learn V by TD(0) on a fixed batch: each sweep moves V(s) by alpha times the mean TD error of the
+    steps taken from s (a batch, vectorised form of V(s_t) <- V(s_t) + alpha delta_t), (S,).
+    Converges to the certainty-equivalence solution of the batch as n_sweeps grows."""
+    ep = _check_episodes(episodes)
+    S = as_count(S, "S")
+    alpha = as_scalar(alpha, "alpha", low=0.0, high=1.0, low_open=True)
+    n_sweeps = as_count(n_sweeps, "n_sweeps", minimum=0)
+    V = np.zeros(S) if V0 is None else as_float_array(V0, "V0", shape=(S,)).copy()
+    _check_V(V, ep, "V0")
+    s = ep.states.ravel()
+    cnt = np.bincount(s, weights=ep.mask.ravel(), minlength=S)
+    for _ in range(n_sweeps):
+        delta = td_errors(ep, V, gamma).ravel()
+        V += alpha * np.divide(np.bincount(s, weights=delta, minlength=S), cnt, out=np.zeros(S), where=cnt > 0)
+    return V

@@ -1,0 +1,221 @@
+"""Exact policy evaluation and exact policy gradients by linear algebra (no sampling, no iteration).
+
+For a policy pi (S, A) on a TabularMDP, with P_pi[s, s'] = sum_a pi(a|s) P[s, a, s'] and
+r_pi[s] = sum_a pi(a|s) r(s, a), restricted to the non-terminal states N:
+
+    V_N      = (I - gamma P_pi,NN)^-1 r_pi,N            (Bellman equation; V = 0 on terminal states)
+    Q(s, a)  = r(s, a) + gamma sum_s' P[s, a, s'] V(s')
+    visits_N = mu_N^T (I - gamma P_pi,NN)^-1             (discounted expected visit counts)
+    d        = visits / sum(visits)                      (discounted state distribution d^pi)
+    rho      = d[:, None] * pi                           (occupancy measure)
+
+Without terminal states and gamma < 1, sum(visits) = 1/(1-gamma), so d = (1-gamma) visits and
+
+    U = mu . V = 1/(1-gamma) sum_{s,a} rho(s, a) r(s, a)     (NOT sum rho * Q).
+
+Each inverse above is a `numpy.linalg.solve`, never an explicit inverse.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_float_array, as_policy_matrix, as_scalar
+from .mdp import TabularMDP
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Exact quantities of a policy on an MDP (see the module docstring for the equations).
+
+    V (S,), Q (S, A), A (S, A) = Q - V, U = mu . V, visits (S,) discounted expected visit counts
+    (0 on terminal states), d (S,) = visits / sum(visits), rho (S, A) = d * pi, pi (S, A) the policy,
+    effective_horizon = sum(visits) (= 1/(1-gamma) without terminal states), so that
+    U = effective_horizon * sum_{s,a} rho(s, a) r(s, a).
+    """
+
+    V: np.ndarray
+    Q: np.ndarray
+    A: np.ndarray
+    U: float
+    visits: np.ndarray
+    d: np.ndarray
+    rho: np.ndarray
+    pi: np.ndarray
+    effective_horizon: float
+
+
+def _check_mdp(mdp) -> TabularMDP:
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    return mdp
+
+
+def check_episodic(mdp: TabularMDP, pi: np.ndarray) -> None:
+    """For gamma = 1: raise ValueError unless every non-terminal state can reach a terminal state under pi.
+
+    Decided by reachability in the graph s -> s' with P_pi[s, s'] > 0 (backward search from the terminal
+    states), not by a failed solve."""
+    term = mdp.terminal
+    if not term.any():
+        raise ValueError("gamma = 1 needs an episodic MDP: this one has no terminal state, so returns are infinite")
+    P_pi = np.einsum("sa,sat->st", pi, mdp.P) > 0
+    reach = term.copy()
+    frontier = term.copy()
+    while frontier.any():
+        new = P_pi[:, frontier].any(axis=1) & ~reach
+        reach |= new
+        frontier = new
+    stuck = np.flatnonzero(~reach)
+    if stuck.size:
+        raise ValueError(
+            f"gamma = 1 but under this policy state(s) {stuck[:10].tolist()} can never reach a terminal state: "
+            "the expected return is undefined (infinite). Use gamma < 1 or a policy that ends episodes.")
+
+
+def evaluate(mdp: TabularMDP, pi) -> Evaluation:
+    """Exact V, Q, A, U, visits, d, rho of the policy pi (S, A) by two linear solves.
+
+    gamma = 1 is allowed for episodic MDPs where every non-terminal state reaches a terminal state under pi
+    (else ValueError). Special cases: one state, no termination: V = r_pi / (1 - gamma), d = 1;
+    gamma = 0: V = r_pi, d = mu restricted to non-terminal states.
+    """
+    mdp = _check_mdp(mdp)
+    pi = as_policy_matrix(pi, mdp.S, mdp.A)
+    gamma = mdp.gamma
+    if gamma == 1.0:
+        check_episodic(mdp, pi)
+    live = ~mdp.terminal
+    P_pi = np.einsum("sa,sat->st", pi, mdp.P)
+    r_pi = np.einsum("sa,sa->s", pi, mdp.R)
+    M = np.eye(int(live.sum())) - gamma * P_pi[np.ix_(live, live)]
+    V = np.zeros(mdp.S)
+    visits = np.zeros(mdp.S)
+    # one factorisation, two right-hand sides: M V = r and M^T visits = mu
+    V[live] = np.linalg.solve(M, r_pi[live])
+    visits[live] = np.linalg.solve(M.T, mdp.mu[live])
+    Q = mdp.R + gamma * mdp.P @ V
+    H = float(visits.sum())
+    d = visits / H
+    return Evaluation(V=V, Q=Q, A=Q - V[:, None], U=float(mdp.mu @ V), visits=visits, d=d,
+                      rho=d[:, None] * pi, pi=pi, effective_horizon=H)
+
+
+def _check_policy(policy):
+    from .policies import SoftmaxPolicy
+    if not isinstance(policy, SoftmaxPolicy):
+        raise TypeError(f"policy must be a SoftmaxPolicy, got {type(policy).__name__}")
+    return policy
+
+
+def _check_policy_mdp(mdp, policy):
+    if (policy.S, policy.A) != (mdp.S, mdp.A):
+        raise ValueError(f"policy is for S={policy.S}, A={policy.A} but mdp has S={mdp.S}, A={mdp.A}")
+
+
+def policy_gradient(mdp: TabularMDP, policy, theta) -> np.ndarray:
+    """Exact gradient of U at theta, same shape as theta:
+
+        grad U = sum_s visits(s) sum_a grad pi(a|s) Q(s, a)
+               = effective_horizon * E_{s~d, a~pi}[grad log pi(a|s) Q(s, a)]
+               ( = 1/(1-gamma) E_{s~d, a~pi}[grad log pi(a|s) Q(s, a)] without terminal states).
+
+    For a softmax policy grad pi(a|s) = pi(a|s) (phi(s, a) - sum_b pi(b|s) phi(s, b)), so
+    grad U = sum_{s,a} visits(s) pi(a|s) A(s, a) phi(s, a); tabular: grad U[s, a] = visits(s) pi(a|s) A(s, a).
+    """
+    mdp = _check_mdp(mdp)
+    policy = _check_policy(policy)
+    _check_policy_mdp(mdp, policy)
+    theta = policy.check_theta(theta)
+    ev = evaluate(mdp, policy.probs(theta))
+    return policy.contract(ev.visits[:, None] * ev.pi * ev.A)
+
+
+def score_expectation(mdp: TabularMDP, policy, theta, weights, d=None) -> np.ndarray:
+    """E_{s~d, a~pi}[grad log pi(a|s) weights(s, a)] computed exactly (a sum over all (s, a)).
+
+    weights: (S, A), e.g. Q, A, or a baseline b(s) broadcast over actions. d: (S,) state weights,
+    default the policy's own d^pi. With weights = Q this is the policy-gradient-theorem expectation:
+    grad U = effective_horizon * score_expectation(mdp, policy, theta, Q).
+    """
+    mdp = _check_mdp(mdp)
+    policy = _check_policy(policy)
+    _check_policy_mdp(mdp, policy)
+    theta = policy.check_theta(theta)
+    w = as_float_array(weights, "weights", shape=(mdp.S, mdp.A))
+    pi = policy.probs(theta)
+    if d is None:
+        d = evaluate(mdp, pi).d
+    else:
+        d = as_float_array(d, "d", shape=(mdp.S,))
+    # sum_a pi (phi_a - phibar) w_a = contract(pi * (w - sum_b pi_b w_b))
+    wbar = (pi * w).sum(axis=1, keepdims=True)
+    return policy.contract(d[:, None] * pi * (w - wbar))
+
+
+def objective(mdp: TabularMDP, policy, theta) -> float:
+    """U(theta) = mu . V^{pi_theta}."""
+    policy = _check_policy(policy)
+    return evaluate(_check_mdp(mdp), policy.probs(policy.check_theta(theta))).U
+
+
+def finite_difference_gradient(mdp: TabularMDP, policy, theta, eps: float = 1e-5) -> np.ndarray:
+    """Central finite differences of U: (U(theta + eps e_i) - U(theta - eps e_i)) / (2 eps), per coordinate."""
+    mdp = _check_mdp(mdp)
+    policy = _check_policy(policy)
+    theta = policy.check_theta(theta)
+    eps = as_scalar(eps, "eps", low=0.0, low_open=True)
+    g = np.zeros_like(theta)
+    for i in np.ndindex(theta.shape):
+        tp, tm = theta.copy(), theta.copy()
+        tp[i] += eps
+        tm[i] -= eps
+        g[i] = (objective(mdp, policy, tp) - objective(mdp, policy, tm)) / (2 * eps)
+    return g
+
+
+def fisher_matrix(mdp: TabularMDP, policy, theta) -> np.ndarray:
+    """F = E_{s~d, a~pi}[grad log pi(a|s) grad log pi(a|s)^T], shape (K, K) with K = theta.size
+    (theta flattened). The natural gradient is F^+ grad U."""
+    mdp = _check_mdp(mdp)
+    policy = _check_policy(policy)
+    _check_policy_mdp(mdp, policy)
+    theta = policy.check_theta(theta)
+    pi = policy.probs(theta)
+    d = evaluate(mdp, pi).d
+    S, A = mdp.S, mdp.A
+    s_idx, a_idx = np.meshgrid(np.arange(S), np.arange(A), indexing="ij")
+    scores = policy.grad_log_prob(theta, s_idx, a_idx).reshape(S, A, -1)
+    w = d[:, None] * pi
+    return np.einsum("sa,sak,sal->kl", w, scores, scores)
+
+
+def natural_gradient(mdp: TabularMDP, policy, theta, rcond: float = 1e-10) -> np.ndarray:
+    """F^+ grad U (pseudo-inverse by least squares: a softmax Fisher matrix is always singular), shaped like
+    theta. For the tabular softmax, the natural gradient is A(s, a) / (1 - gamma) up to a per-state constant
+    (Kakade 2001): the update no longer depends on how often a state is visited."""
+    theta = _check_policy(policy).check_theta(theta)
+    F = fisher_matrix(mdp, policy, theta)
+    g = policy_gradient(mdp, policy, theta).ravel()
+    return np.linalg.lstsq(F, g, rcond=rcond)[0].reshape(theta.shape)
+
+
+def optimal_values(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
+    """(V*, pi*) by policy iteration (exact evaluation each step; finite, no tolerance), for measuring
+    sub-optimality U* - U(theta). pi* is deterministic (S, A) one-hot."""
+    mdp = _check_mdp(mdp)
+    # start from a policy that ends episodes when gamma = 1: the uniform one does on episodic MDPs
+    pi = np.full((mdp.S, mdp.A), 1.0 / mdp.A)
+    for _ in range(10 * mdp.S * mdp.A + 10):
+        ev = evaluate(mdp, pi)
+        best = ev.Q.argmax(axis=1)
+        cur = pi.argmax(axis=1)
+        keep = np.isclose(ev.Q[np.arange(mdp.S), cur], ev.Q[np.arange(mdp.S), best], rtol=0, atol=1e-12)
+        best = np.where(keep & (pi.max(axis=1) == 1.0), cur, best)
+        new = np.zeros_like(pi)
+        new[np.arange(mdp.S), best] = 1.0
+        if np.array_equal(new, pi):
+            return ev.V, pi
+        pi = new
+    raise RuntimeError("policy iteration did not converge")  # pragma: no cover - finite for finite MDPs
