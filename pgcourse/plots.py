@@ -21,3 +21,15 @@ def grid_heatmap(ax, mdp, values, title=None, fmt="{:.2f}", cmap="viridis", vmin
     if title:
         ax.set_title(title)
     return im
+
+
+# ==== section: notebooks 00-02 (welcome/MDPs, objective and d^pi, policy gradient theorem) ====
+
+
+# ==== section: notebooks 03-05 (baselines, parameterisations, Monte Carlo) ====
+
+
+# ==== section: notebooks 06-08 (TD, GAE, putting it together) ====
+
+
+# ==== end of sections ====

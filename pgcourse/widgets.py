@@ -107,3 +107,15 @@ class Explorer:
 #     @register("01_objective")
 #     def dpi_explorer(gamma=0.9, n_episodes=2000) -> Explorer: ...
 # --------------------------------------------------------------------------------------------------------
+
+
+# ==== section: notebooks 00-02 (welcome/MDPs, objective and d^pi, policy gradient theorem) ====
+
+
+# ==== section: notebooks 03-05 (baselines, parameterisations, Monte Carlo) ====
+
+
+# ==== section: notebooks 06-08 (TD, GAE, putting it together) ====
+
+
+# ==== end of sections ====
