@@ -74,8 +74,14 @@ class GridMDP(TabularMDP):
 
     def __init__(self, P, R, mu, gamma, terminal, layout, cells):
         super().__init__(P, R, mu, gamma, terminal)
-        self.layout = tuple(layout)
-        self.cells = tuple(cells)
+        self.layout = tuple(str(r) for r in layout)
+        if not self.layout or any(len(r) != len(self.layout[0]) for r in self.layout):
+            raise ValueError("layout must be a non-empty list of equally long strings")
+        self.cells = tuple((int(i), int(j)) for i, j in cells)
+        if len(self.cells) != self.S:
+            raise ValueError(f"cells must hold one (row, col) per state: got {len(self.cells)} for S = {self.S}")
+        if any(not (0 <= i < len(self.layout) and 0 <= j < len(self.layout[0])) for i, j in self.cells):
+            raise ValueError("cells holds a (row, col) outside the layout")
         self.shape = (len(layout), len(layout[0]))
 
     def to_grid(self, values) -> np.ndarray:
@@ -95,6 +101,8 @@ FROZEN_LAKE_4x4 = ("SFFF", "FHFH", "FFFH", "HFFG")
 
 
 def _grid_mdp(layout, gamma, slip_probs, rewards, step_reward) -> GridMDP:
+    if isinstance(layout, (str, bytes)) or not hasattr(layout, "__iter__"):
+        raise TypeError(f"layout must be a list of strings (one per row), got {type(layout).__name__}")
     layout = tuple(str(r) for r in layout)
     if not layout or any(len(r) != len(layout[0]) for r in layout):
         raise ValueError("layout must be a non-empty list of equally long strings")

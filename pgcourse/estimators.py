@@ -35,6 +35,17 @@ def _check_mask(mask, shape) -> np.ndarray:
     return m
 
 
+_BLOCK_ELEMENTS = 1 << 16
+
+
+def _row_blocks(N: int, T: int) -> list[tuple[int, int]]:
+    """Row ranges [i, j) of about _BLOCK_ELEMENTS entries for the backward recursions over t. Each block is
+    copied time-major, so the loop over t reads contiguous rows that stay in the cache (a performance
+    device: the arithmetic, and so every result bit, is that of the plain column-by-column loop)."""
+    b = max(64, _BLOCK_ELEMENTS // max(T, 1))
+    return [(i, min(i + b, N)) for i in range(0, N, b)]
+
+
 def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
     """Reward-to-go G_t = sum_{k>=0} gamma^k r_{t+k} within the episode, shape (N, T).
 
@@ -47,15 +58,20 @@ def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
     gamma = as_gamma(gamma)
     m = _check_mask(mask, r.shape)
     N, T = r.shape
-    G = np.zeros((N, T))
-    nxt = np.zeros(N)
+    G = np.empty((N, T))
+    end = np.zeros(N)
     if bootstrap is not None:
-        nxt = as_float_array(bootstrap, "bootstrap", shape=(N,)) * m[:, T - 1]
-    r = r * m
-    for t in range(T - 1, -1, -1):
-        nxt = r[:, t] + gamma * nxt
-        G[:, t] = nxt
-    return G * m
+        end = as_float_array(bootstrap, "bootstrap", shape=(N,)) * m[:, T - 1]
+    blocks = _row_blocks(N, T)
+    buf, tmp = np.empty((T, blocks[0][1])), np.empty(blocks[0][1])  # reused by every block
+    for i, j in blocks:  # on a time-major copy of a block of episodes (rows)
+        rT = np.multiply(r[i:j].T, m[i:j].T, out=buf[:, :j - i])
+        nxt, tj = end[i:j], tmp[:j - i]
+        for t in range(T - 1, -1, -1):
+            np.multiply(nxt, gamma, out=tj)
+            nxt = np.add(rT[t], tj, out=rT[t])
+        np.multiply(rT.T, m[i:j], out=G[i:j])
+    return G
 
 
 def td_errors(episodes: Episodes, V, gamma) -> np.ndarray:
@@ -67,8 +83,13 @@ def td_errors(episodes: Episodes, V, gamma) -> np.ndarray:
     ep = _check_episodes(episodes)
     V = _check_V(V, ep)
     gamma = as_gamma(gamma)
-    boot = np.where(ep.terminated, 0.0, V[ep.next_states])
-    return (ep.rewards + gamma * boot - V[ep.states]) * ep.mask
+    delta = V.take(ep.next_states)  # in place: (r + gamma boot - V(s)) * mask, the same operations
+    np.copyto(delta, 0.0, where=ep.terminated)  # no bootstrap from a terminal next state
+    delta *= gamma
+    delta += ep.rewards
+    delta -= V.take(ep.states)
+    delta *= ep.mask
+    return delta
 
 
 def gae(episodes: Episodes, V, gamma, lam) -> np.ndarray:
@@ -82,15 +103,27 @@ def gae(episodes: Episodes, V, gamma, lam) -> np.ndarray:
     ep = _check_episodes(episodes)
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)
     gamma = as_gamma(gamma)
-    delta = td_errors(ep, V, gamma)
-    N, T = delta.shape
-    cont = np.zeros((N, T))
-    cont[:, :-1] = ep.mask[:, 1:]  # the next step is real: the episode did not end at t
-    adv = np.zeros((N, T))
-    nxt = np.zeros(N)
-    for t in range(T - 1, -1, -1):
-        nxt = delta[:, t] + gamma * lam * cont[:, t] * nxt
-        adv[:, t] = nxt
+    V = _check_V(V, ep)
+    N, T = ep.states.shape
+    gl = gamma * lam
+    adv = np.empty((N, T))
+    blocks = _row_blocks(N, T)
+    bufs = np.empty((3, T, blocks[0][1]))  # reused by every block
+    for i, j in blocks:  # on time-major copies of a block of episodes (rows)
+        d, v, c = bufs[:, :, :j - i]
+        V.take(ep.next_states[i:j].T, out=d)  # delta_t by the operations of td_errors
+        np.copyto(d, 0.0, where=ep.terminated[i:j].T)
+        d *= gamma
+        d += ep.rewards[i:j].T
+        d -= V.take(ep.states[i:j].T, out=v)
+        d *= ep.mask[i:j].T
+        np.multiply(ep.mask[i:j, 1:].T, gl, out=c[:-1])  # gamma lam c_t, c_t = mask[:, t + 1]: the next
+        c[-1] = 0.0                                        # step is real (0 at t = T - 1)
+        nxt = np.zeros(j - i)
+        for t in range(T - 1, -1, -1):
+            c[t] *= nxt
+            nxt = np.add(d[t], c[t], out=d[t])
+        adv[i:j] = d.T
     return adv
 
 
@@ -102,11 +135,18 @@ def advantage_gradient(policy, theta, episodes: Episodes, advantages, gamma) -> 
     advantages: (N, T). With G_t this is REINFORCE; with td_errors the actor-critic estimate; with gae
     the GAE estimate. The gamma^t factor makes it an estimate of grad U (the discounted objective).
     """
+    return _advantage_gradient(policy, theta, episodes, advantages, gamma)
+
+
+def _advantage_gradient(policy, theta, episodes, advantages, gamma, scratch: bool = False) -> np.ndarray:
+    """advantage_gradient; scratch=True: `advantages` is the caller's own temporary and is overwritten."""
     ep = _check_episodes(episodes)
     gamma = as_gamma(gamma)
     adv = as_float_array(advantages, "advantages", shape=ep.states.shape)
     theta = _check_policy(policy).check_theta(theta)
-    w = adv * ep.mask * gamma ** np.arange(ep.horizon) / ep.n_episodes
+    w = np.multiply(adv, ep.mask, out=adv if scratch else None)
+    w *= gamma ** np.arange(ep.horizon)
+    w /= ep.n_episodes
     return policy.score_sum(theta, ep.states, ep.actions, w)
 
 
@@ -124,8 +164,8 @@ def reinforce_gradient(policy, theta, episodes: Episodes, gamma, baseline=None) 
         policy_S = getattr(policy, "S", None)
         if policy_S is not None and b.shape[0] != policy_S:
             raise ValueError(f"baseline must have shape ({policy_S},) (one value per state), got {b.shape}")
-        G = G - b[ep.states]
-    return advantage_gradient(policy, theta, ep, G, gamma)
+        G -= b[ep.states]
+    return _advantage_gradient(policy, theta, ep, G, gamma, scratch=True)  # G is ours: weights in place
 
 
 def _check_policy(policy):
@@ -154,7 +194,11 @@ def td0_values(episodes: Episodes, gamma, S: int, alpha: float = 0.5, n_sweeps: 
     steps taken from s (a batch, vectorised form of V(s_t) <- V(s_t) + alpha delta_t), (S,).
     Converges to the certainty-equivalence solution of the batch as n_sweeps grows."""
     ep = _check_episodes(episodes)
+    gamma = as_gamma(gamma)
     S = as_count(S, "S")
+    top = int(max(ep.states.max(), ep.next_states.max()))
+    if top >= S:
+        raise ValueError(f"S = {S} but the episodes visit state {top}")
     alpha = as_scalar(alpha, "alpha", low=0.0, high=1.0, low_open=True)
     n_sweeps = as_count(n_sweeps, "n_sweeps", minimum=0)
     V = np.zeros(S) if V0 is None else as_float_array(V0, "V0", shape=(S,)).copy()

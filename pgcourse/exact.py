@@ -89,7 +89,10 @@ def evaluate(mdp: TabularMDP, pi) -> Evaluation:
     live = ~mdp.terminal
     P_pi = np.einsum("sa,sat->st", pi, mdp.P)
     r_pi = np.einsum("sa,sa->s", pi, mdp.R)
-    M = np.eye(int(live.sum())) - gamma * P_pi[np.ix_(live, live)]
+    # M = I - gamma P_pi,NN, built in place: 0.0 - x and (0.0 - x) + 1.0 round exactly as eye - x does
+    M = np.multiply(P_pi if live.all() else P_pi[np.ix_(live, live)], gamma)
+    np.subtract(0.0, M, out=M)
+    M.flat[::M.shape[0] + 1] += 1.0
     V = np.zeros(mdp.S)
     visits = np.zeros(mdp.S)
     # one factorisation, two right-hand sides: M V = r and M^T visits = mu
@@ -156,14 +159,16 @@ def score_expectation(mdp: TabularMDP, policy, theta, weights, d=None) -> np.nda
 
 def objective(mdp: TabularMDP, policy, theta) -> float:
     """U(theta) = mu . V^{pi_theta}."""
-    policy = _check_policy(policy)
-    return evaluate(_check_mdp(mdp), policy.probs(policy.check_theta(theta))).U
+    mdp, policy = _check_mdp(mdp), _check_policy(policy)
+    _check_policy_mdp(mdp, policy)
+    return evaluate(mdp, policy.probs(policy.check_theta(theta))).U
 
 
 def finite_difference_gradient(mdp: TabularMDP, policy, theta, eps: float = 1e-5) -> np.ndarray:
     """Central finite differences of U: (U(theta + eps e_i) - U(theta - eps e_i)) / (2 eps), per coordinate."""
     mdp = _check_mdp(mdp)
     policy = _check_policy(policy)
+    _check_policy_mdp(mdp, policy)
     theta = policy.check_theta(theta)
     eps = as_scalar(eps, "eps", low=0.0, low_open=True)
     g = np.zeros_like(theta)
@@ -196,6 +201,7 @@ def natural_gradient(mdp: TabularMDP, policy, theta, rcond: float = 1e-10) -> np
     theta. For the tabular softmax, the natural gradient is A(s, a) / (1 - gamma) up to a per-state constant
     (Kakade 2001): the update no longer depends on how often a state is visited."""
     theta = _check_policy(policy).check_theta(theta)
+    rcond = as_scalar(rcond, "rcond", low=0.0)
     F = fisher_matrix(mdp, policy, theta)
     g = policy_gradient(mdp, policy, theta).ravel()
     return np.linalg.lstsq(F, g, rcond=rcond)[0].reshape(theta.shape)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ._validate import as_count, as_scalar
 from .estimators import advantage_gradient, gae, reinforce_gradient, td0_values, td_errors
-from .exact import _check_mdp, _check_policy, evaluate, natural_gradient, policy_gradient
+from .exact import _check_mdp, _check_policy, _check_policy_mdp, evaluate, natural_gradient, policy_gradient
 from .sampling import sample_episodes
 
 METHODS = ("exact", "natural", "reinforce", "reinforce_baseline", "actor_critic", "gae")
@@ -52,6 +52,13 @@ def train(mdp, policy, theta0, method: str = "exact", lr: float = 1.0, n_iters: 
         raise ValueError(f"critic must be 'exact' or 'td', got {critic!r}")
     lr = as_scalar(lr, "lr", low=0.0, low_open=True)
     n_iters = as_count(n_iters, "n_iters", minimum=0)
+    _check_policy_mdp(mdp, policy)
+    n_episodes = as_count(n_episodes, "n_episodes")
+    horizon = as_count(horizon, "horizon")
+    seed = as_count(seed, "seed", minimum=0)
+    lam = as_scalar(lam, "lam", low=0.0, high=1.0)
+    critic_lr = as_scalar(critic_lr, "critic_lr", low=0.0, high=1.0, low_open=True)
+    critic_sweeps = as_count(critic_sweeps, "critic_sweeps", minimum=0)
     rng = np.random.default_rng(seed)
     gamma = mdp.gamma
     V_hat = np.zeros(mdp.S)

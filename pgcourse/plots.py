@@ -25,11 +25,313 @@ def grid_heatmap(ax, mdp, values, title=None, fmt="{:.2f}", cmap="viridis", vmin
 
 # ==== section: notebooks 00-02 (welcome/MDPs, objective and d^pi, policy gradient theorem) ====
 
+from matplotlib.ticker import FuncFormatter, NullLocator
+
+_ARROW = {0: (-1.0, 0.0), 1: (0.0, 1.0), 2: (1.0, 0.0), 3: (0.0, -1.0)}  # grid action -> (dx, drow)
+
+
+def policy_arrows(ax, mdp, pi, color="w", scale=0.38):
+    """Draw a grid policy pi (S, 4) as arrows on a GridMDP heatmap: one arrow per action from each
+    non-terminal cell's centre, length proportional to pi(a|s) (actions left, down, right, up)."""
+    pi = np.asarray(pi, dtype=float)
+    x, y, u, v = [], [], [], []
+    for s, (i, j) in enumerate(mdp.cells):
+        if mdp.terminal[s]:
+            continue
+        for a, (dx, dy) in _ARROW.items():
+            if pi[s, a] > 0.05:
+                x.append(j)
+                y.append(i)
+                u.append(dx * scale * pi[s, a])
+                v.append(dy * scale * pi[s, a])
+    ax.quiver(x, y, u, v, angles="xy", scale_units="xy", scale=1.0, color=color, width=0.012, alpha=0.9)
+    return ax
+
+
+def value_policy_heatmap(ax, mdp, V, pi, title="V and the policy"):
+    """V (S,) of a GridMDP as a heatmap (numbers at the cell top) with the policy pi (S, 4) as arrows."""
+    g = mdp.to_grid(V)
+    im = ax.imshow(g, cmap="viridis")
+    for s, (i, j) in enumerate(mdp.cells):
+        ch = mdp.layout[i][j]
+        ax.text(j, i - 0.32, f"{V[s]:.2f}" + ("" if ch in ".F" else f" {ch}"), ha="center", va="center",
+                fontsize=7, color="w")
+    policy_arrows(ax, mdp, pi)
+    ax.set_xticks(range(mdp.shape[1]))
+    ax.set_yticks(range(mdp.shape[0]))
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    ax.set_title(title)
+    return im
+
+
+def visitation_pair(fig, mdp, d_exact, d_sampled, n_episodes):
+    """Two heatmaps side by side on a GridMDP: exact d^pi and sampled discounted visitation frequencies,
+    on one colour scale. Returns the two Axes."""
+    ax1, ax2 = fig.subplots(1, 2)
+    vmax = float(max(np.max(d_exact), np.max(d_sampled)))
+    grid_heatmap(ax1, mdp, d_exact, title="exact $d^\\pi$", fmt="{:.3f}", vmin=0, vmax=vmax)
+    grid_heatmap(ax2, mdp, d_sampled, title=f"sampled frequencies, N = {n_episodes}", fmt="{:.3f}", vmin=0,
+                 vmax=vmax)
+    return ax1, ax2
+
+
+def gradient_bars(ax, exact, sampled, se=None, labels=None, title="gradient components"):
+    """Grouped bars: exact gradient components beside sampled estimates (+- 1.96 se error bars)."""
+    exact = np.ravel(exact)
+    sampled = np.ravel(sampled)
+    x = np.arange(exact.size)
+    ax.bar(x - 0.2, exact, width=0.4, label="exact", color="C0")
+    ax.bar(x + 0.2, sampled, width=0.4, label="sampled", color="C1",
+           yerr=None if se is None else 1.96 * np.ravel(se), capsize=2)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels if labels is not None else [str(i) for i in x], fontsize=7)
+    ax.set_xlabel("component of theta")
+    ax.set_ylabel("dU / dtheta")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def corridor_values(ax, p, v, p_star, v_star, sampled=None):
+    """The short corridor's v(start) against p = Pr(right): exact curve, the optimum (p*, v*), and optional
+    sampled points sampled = (p_values, means, standard errors)."""
+    ax.plot(p, v, color="C0", label="exact $v(s_0)$")
+    ax.plot([p_star], [v_star], "o", color="C3", label=f"optimum p = {p_star:.3f}, v = {v_star:.3f}")
+    if sampled is not None:
+        ps, ms, ses = sampled
+        ax.errorbar(ps, ms, yerr=1.96 * np.asarray(ses), fmt="s", color="C1", ms=4, capsize=2, label="sampled mean return")
+    ax.set_xlabel("p = probability of 'right'")
+    ax.set_ylabel("value of the start state")
+    ax.set_title("short corridor (Sutton & Barto, Example 13.1)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def running_mean(ax, samples, exact, label="sampled mean", ylabel="return", title=None):
+    """Running mean of samples (N,) with a +- 1.96 se band, beside the exact value (horizontal line)."""
+    samples = np.asarray(samples, dtype=float)
+    n = np.arange(1, samples.size + 1)
+    m = np.cumsum(samples) / n
+    sq = np.cumsum(samples**2) / n
+    se = np.sqrt(np.maximum(sq - m**2, 0.0) / n)
+    k = np.unique(np.geomspace(1, samples.size, 120).astype(int)) - 1  # ~120 points are enough to draw
+    n, m, se = n[k], m[k], se[k]
+    ax.plot(n, m, color="C1", label=label)
+    ax.fill_between(n, m - 1.96 * se, m + 1.96 * se, color="C1", alpha=0.25, lw=0)
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks and mathtext labels are slow to draw
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+    ax.axhline(exact, color="C0", ls="--", label="exact")
+    ax.set_xlabel("number of episodes")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
 
 # ==== section: notebooks 03-05 (baselines, parameterisations, Monte Carlo) ====
 
+def gradient_components(ax, exact, sampled_mean=None, sampled_se=None, labels=None, title=None,
+                        expected=None):
+    """Bar chart of gradient components: the exact gradient (bars), optionally the exact expectation of an
+    estimator (`expected`, diamonds: differs from the gradient when the estimator is biased) and a sampled
+    mean with +-2 standard errors (error bars). All arrays (K,); labels: K tick labels."""
+    exact = np.asarray(exact, dtype=float).ravel()
+    k = np.arange(exact.size)
+    ax.bar(k, exact, color="0.75", label="exact grad U")
+    if expected is not None:
+        ax.plot(k, np.asarray(expected, dtype=float).ravel(), "D", color="C3", ms=5, label="E[estimator] (exact)")
+    if sampled_mean is not None:
+        se = np.zeros_like(exact) if sampled_se is None else np.asarray(sampled_se, dtype=float).ravel()
+        ax.errorbar(k, np.asarray(sampled_mean, dtype=float).ravel(), yerr=2 * se, fmt="o", color="C0", ms=4,
+                    capsize=2, label="sampled mean +- 2 s.e.")
+    ax.axhline(0.0, color="k", lw=0.6)
+    ax.set_xticks(k)
+    if labels is not None:
+        ax.set_xticklabels(labels, rotation=90, fontsize=7)
+    ax.set_xlabel("gradient component")
+    ax.set_ylabel("value")
+    ax.legend(fontsize=7, loc="best")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def estimate_histogram(ax, samples, exact=None, expected=None, bins=60, title=None, xlabel="per-sample estimate",
+                       clip=(0.5, 99.5)):
+    """Histogram of per-sample (per-episode) estimates of one number, with the sampled mean, the exact value
+    and (if given) the exact expectation of the estimator as vertical lines. The x range is clipped to the
+    `clip` percentiles so that a heavy tail does not squash the picture."""
+    x = np.asarray(samples, dtype=float).ravel()
+    lo, hi = np.percentile(x, clip)
+    if hi <= lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    counts, edges = np.histogram(x, bins=bins, range=(lo, hi))
+    ax.stairs(counts, edges, fill=True, color="C0", alpha=0.6)  # one artist: faster to draw than hist's bars
+    ax.axvline(x.mean(), color="C0", lw=2, label=f"sampled mean {x.mean():.3f}")
+    if exact is not None:
+        ax.axvline(exact, color="k", ls="--", lw=1.5, label=f"exact {exact:.3f}")
+    if expected is not None:
+        ax.axvline(expected, color="C3", ls=":", lw=1.5, label=f"E[estimator] {expected:.3f}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    ax.legend(fontsize=7, loc="upper right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def learning_curves(ax, curves, x=None, xlabel="iteration", title=None, optimum=None, ylabel="exact U(theta_k)",
+                    first_color=0):
+    """Learning curves: curves {label: (n_iters + 1,) or (n_runs, n_iters + 1) array of exact U}. Several runs
+    are drawn faintly with their mean bold. x: {label: x values} or one array for all (default: iterations).
+    Colours C{first_color}, C{first_color + 1}, ... in the order of `curves`."""
+    for i, (label, U) in enumerate(curves.items()):
+        U = np.atleast_2d(np.asarray(U, dtype=float))
+        xs = (x.get(label) if isinstance(x, dict) else x)
+        xs = np.arange(U.shape[1]) if xs is None else np.asarray(xs)
+        color = f"C{first_color + i}"
+        if U.shape[0] > 1:
+            for u in U:
+                ax.plot(xs, u, color=color, lw=0.6, alpha=0.35)
+        ax.plot(xs, U.mean(axis=0), color=color, lw=2,
+                label=label + (f" (mean of {U.shape[0]})" if U.shape[0] > 1 else ""))
+    if optimum is not None:
+        ax.axhline(optimum, color="k", ls="--", lw=1, label="optimal U*")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
 
 # ==== section: notebooks 06-08 (TD, GAE, putting it together) ====
+
+def plot_pair_scatter(ax, exact_A, sampled, se, exact_hat=None, title=None):
+    """Per-(s, a) sampled means (with +-2 s.e. bars) against the exact advantage A; optional exact
+    E[delta | s, a] of a wrong critic as crosses. All inputs (S, A) or flat arrays of the same size."""
+    x, y, e = np.ravel(exact_A), np.ravel(sampled), np.ravel(se)
+    lo, hi = float(np.nanmin([x.min(), np.nanmin(y)])), float(np.nanmax([x.max(), np.nanmax(y)]))
+    if exact_hat is not None:
+        h = np.ravel(exact_hat)
+        lo, hi = min(lo, float(h.min())), max(hi, float(h.max()))
+    pad = 0.05 * (hi - lo + 1e-9)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", lw=1, label="y = A (unbiased)")
+    if exact_hat is not None:
+        ax.plot(x, h, "x", color="C3", label="exact E[delta | s, a], this critic")
+    ax.errorbar(x, y, yerr=2 * np.nan_to_num(e), fmt="o", ms=4, color="C0", label="sampled mean +- 2 s.e.")
+    ax.set_xlabel("exact advantage A(s, a)")
+    ax.set_ylabel("E[delta | s, a]")
+    ax.legend(fontsize=7, loc="upper left")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def plot_gradient_bars(ax, grads: dict, title="gradient components"):
+    """Flattened gradients {label: array} as markers, one column per component (the first one, the reference,
+    as wide black dashes): cheap to render, so a slider stays fast."""
+    labels = list(grads)
+    K = np.ravel(grads[labels[0]]).size
+    x = np.arange(K)
+    ax.plot(x, np.ravel(grads[labels[0]]), "_", color="k", ms=14, mew=2, label=labels[0])
+    for i, lab in enumerate(labels[1:]):
+        ax.plot(x, np.ravel(grads[lab]), "ox+"[i % 3], ms=5, label=lab)
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_xlabel("component of theta (s, a), flattened")
+    ax.set_ylabel("gradient")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    return ax
+
+
+def plot_td_convergence(ax, errors: dict, title="TD(0): critic error vs sweeps"):
+    """errors {label: (n_sweeps + 1,) max-norm error |V_k - V|}; log scale."""
+    for lab, err in errors.items():
+        ax.semilogy(np.arange(len(err)), err, label=lab)
+    ax.set_xlabel("TD(0) sweep over the batch")
+    ax.set_ylabel("max_s |V_k(s) - V(s)|")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper right")
+    return ax
+
+
+def plot_learning_curves(ax, curves: dict, U_star=None, title="learning curves (exact U of each iterate)"):
+    """curves {label: (n_iters + 1,) exact U}; optional dashed line at U*."""
+    for lab, U in curves.items():
+        ax.plot(np.arange(len(U)), U, label=lab)
+    if U_star is not None:
+        ax.axhline(U_star, ls="--", color="k", lw=1, label="U* (optimal)")
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel("U(theta_k)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def plot_suboptimality(ax, curves: dict, U_star, title="sub-optimality U* - U(theta_k)"):
+    """curves {label: (n_iters + 1,) exact U}: U* - U on a log scale."""
+    for lab, U in curves.items():
+        ax.semilogy(np.arange(len(U)), np.maximum(U_star - np.asarray(U), 1e-16), label=lab)
+    ax.set_xlabel("iteration k")
+    ax.set_ylabel("U* - U(theta_k)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    return ax
+
+
+def plot_bias_variance(ax, lams, bias2, var, current=None, title="bias-variance trade-off"):
+    """Exact bias^2, measured variance and their sum (MSE) against lambda; current = (lam, bias2, var) marked."""
+    lams, bias2, var = (np.asarray(x, dtype=float) for x in (lams, bias2, var))
+    ax.plot(lams, bias2, "o-", ms=3, label="bias^2 (exact)")
+    ax.plot(lams, var, "s-", ms=3, label="variance (measured)")
+    ax.plot(lams, bias2 + var, "k^-", ms=3, label="MSE = bias^2 + variance")
+    if current is not None:
+        lam, b, v = current
+        ax.axvline(lam, color="0.6", ls=":")
+        ax.plot([lam], [b + v], "r*", ms=10, label=f"lambda = {lam:.2f}")
+    ax.set_xlabel("lambda (0 = TD, 1 = Monte Carlo)")
+    ax.set_ylabel("squared error of the gradient")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper center")
+    return ax
+
+
+def plot_cosine_vs_n(ax, scores, highlight=None, current=None, title="cosine(estimate, exact grad U)"):
+    """scores: EstimatorScores (widgets.score_estimator); mean cosine similarity vs batch size n (log x)."""
+    for sc in scores:
+        ns = sorted(sc.cosine)
+        lw = 2.5 if sc.name == highlight else 1.0
+        ax.semilogx(ns, [sc.cosine[n] for n in ns], "o-", ms=3, lw=lw, label=sc.name)
+    if current is not None:
+        ax.axvline(current, color="0.6", ls=":")
+    ax.set_xlabel("episodes per estimate n")
+    ax.set_ylabel("mean cosine similarity")
+    ax.set_ylim(None, 1.02)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def plot_component_scatter(ax, exact, estimates: dict, title="estimate vs exact, per component"):
+    """Scatter of each estimate's components against the exact gradient's, with the line y = x."""
+    x = np.ravel(exact)
+    lo, hi = x.min(), x.max()
+    for lab, g in estimates.items():
+        y = np.ravel(g)
+        lo, hi = min(lo, y.min()), max(hi, y.max())
+        ax.plot(x, y, "o", ms=3, alpha=0.8, label=lab)
+    ax.plot([lo, hi], [lo, hi], color="0.5", lw=1, label="y = x")
+    ax.set_xlabel("exact grad U component")
+    ax.set_ylabel("estimated component")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    return ax
+
 
 
 # ==== end of sections ====

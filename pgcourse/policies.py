@@ -15,10 +15,49 @@ from ._validate import as_count, as_float_array, as_index_array, as_rng, as_scal
 
 
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax (subtracts the max: logits of size 1e3 give no overflow)."""
+    """Numerically stable softmax (subtracts the max: logits of size 1e3 give no overflow).
+    -inf logits (masked actions) are allowed, NaN, +inf and all -inf along `axis` are not."""
+    if isinstance(logits, (str, bytes)) or logits is None:
+        raise TypeError(f"logits must be an array of numbers, got {type(logits).__name__}")
+    try:
+        logits = np.asarray(logits, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"logits must be an array of numbers ({e})") from None
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an integer, got {type(axis).__name__}")
+    if not -logits.ndim <= axis < logits.ndim:
+        raise ValueError(f"axis {axis} is out of range for logits of shape {logits.shape}")
+    if logits.shape[axis] == 0:
+        raise ValueError(f"logits must have at least one entry along axis {axis}, got shape {logits.shape}")
+    if np.isnan(logits).any() or np.isposinf(logits).any():
+        raise ValueError("logits contains NaN or +inf")
+    if np.isneginf(logits).all(axis=axis).any():
+        raise ValueError(f"logits: some slice along axis {axis} is entirely -inf (no action has probability > 0)")
     z = logits - logits.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
+
+
+def _pair_counts(s: np.ndarray, a: np.ndarray, w: np.ndarray, S: int, A: int, chunk: int = 1 << 16) -> np.ndarray:
+    """W (S, A): W[s, a] = sum of w_i over the i with (s_i, a_i) = (s, a), summed in the order of i.
+
+    The same as one np.bincount(s * A + a, weights=w), bit for bit: the flat (n,) arrays go through in
+    chunks, each chunk's bincount starting from the running sums (fed in as its first S*A entries), so
+    every bin adds its weights in the same order; no (n,) temporary is made (a performance device).
+    """
+    SA = S * A
+    bins = np.arange(SA)
+    W = np.zeros(SA)
+    idx, wts = np.empty(SA + min(chunk, s.size), dtype=np.intp), np.empty(SA + min(chunk, s.size))
+    idx[:SA] = bins
+    for k in range(0, s.size, chunk):
+        m = min(chunk, s.size - k)
+        np.multiply(s[k:k + m], A, out=idx[SA:SA + m])
+        idx[SA:SA + m] += a[k:k + m]
+        wts[:SA] = W
+        wts[SA:SA + m] = w[k:k + m]
+        W = np.bincount(idx[:SA + m], weights=wts[:SA + m], minlength=SA)
+    return W.reshape(S, A)
 
 
 class SoftmaxPolicy:
@@ -111,14 +150,13 @@ class SoftmaxPolicy:
         s = as_index_array(states, "states", self.S)
         a = as_index_array(actions, "actions", self.A, shape=s.shape)
         w = as_float_array(weights, "weights", shape=s.shape)
-        W = np.bincount((s * self.A + a).ravel(), weights=w.ravel(), minlength=self.S * self.A)
-        W = W.reshape(self.S, self.A)
+        W = _pair_counts(s.ravel(), a.ravel(), w.ravel(), self.S, self.A)
         return self.contract(W - W.sum(axis=1, keepdims=True) * self.probs(theta))
 
     def contract(self, C: np.ndarray) -> np.ndarray:
         """sum_{s,a} C[s, a] phi(s, a): maps an (S, A) array of per-(s, a) coefficients to theta's shape
         (identity for the tabular policy)."""
-        C = np.asarray(C, dtype=float)
+        C = as_float_array(C, "C", shape=(self.S, self.A))
         return C.copy() if self._tabular else np.einsum("sa,sak->k", C, self._phi)
 
 

@@ -52,9 +52,52 @@ class Episodes:
                 f"terminated={int(self.terminated.sum())}, truncated={int(self.truncated.sum())})")
 
 
-def _draw(cdf_rows: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Inverse CDF: the first index j with u < cdf[j], for each row (clipped against round-off)."""
-    return np.minimum((cdf_rows <= u[:, None]).sum(axis=1), cdf_rows.shape[1] - 1)
+_COLUMNWISE = 9  # tables at most this wide are read column by column
+
+
+def _cdf_table(cdf: np.ndarray):
+    """Compress CDF rows (R, k) for exact inverse-CDF draws; returns (w, support (R, w) or None, cuts).
+
+    A draw from row r with u in [0, 1) is the first j with u < cdf[r, j], or k - 1 if there is none
+    (round-off). Entries >= 1 (never <= u) and each row's last entry become +inf, which changes no
+    comparison; only positions where the CDF strictly increases can then be drawn, so a row keeps those
+    (support, in order; None when that is every position) and their CDF values. The last kept value of
+    every row is +inf: when w is small it is dropped and cuts is (w - 1, R), read column by column;
+    else cuts is (R, w). (A performance device: the draws equal those of the plain inverse CDF.)
+    """
+    c = np.array(cdf, dtype=float)
+    c[c >= 1.0] = np.inf
+    c[:, -1] = np.inf
+    inc = np.empty(c.shape, dtype=bool)
+    inc[:, 0] = c[:, 0] > 0
+    np.greater(c[:, 1:], c[:, :-1], out=inc[:, 1:])
+    width = inc.sum(axis=1)
+    w = int(width.max())
+    if w == c.shape[1]:
+        support, vals = None, c
+    else:
+        r, j = np.nonzero(inc)
+        pos = np.arange(r.size) - np.repeat(np.cumsum(width) - width, width)
+        support = np.full((c.shape[0], w), c.shape[1] - 1)
+        support[r, pos] = j
+        vals = np.full((c.shape[0], w), np.inf)
+        vals[r, pos] = c[r, j]
+    cuts = vals[:, :-1].T if w <= _COLUMNWISE else vals
+    return w, support, np.ascontiguousarray(cuts)
+
+
+def _draw(table, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draws from the rows `rows` (n,) of a `_cdf_table`, with uniforms u (n,): (n,) indices."""
+    w, support, cuts = table
+    if w == 1:
+        return support[:, 0].take(rows) if support is not None else np.zeros(rows.shape, dtype=np.intp)
+    if w <= _COLUMNWISE:  # count the cuts <= u column by column: no (n, w) temporaries
+        j = (cuts[0].take(rows) <= u).astype(np.intp)
+        for col in cuts[1:]:
+            j += col.take(rows) <= u
+    else:  # the first cut > u (each row ends with +inf)
+        j = (cuts.take(rows, axis=0) > u[:, None]).argmax(axis=1)
+    return j if support is None else support.ravel().take(rows * w + j)
 
 
 def sample_episodes(mdp: TabularMDP, pi, n_episodes: int, horizon: int, rng) -> Episodes:
@@ -68,38 +111,60 @@ def sample_episodes(mdp: TabularMDP, pi, n_episodes: int, horizon: int, rng) -> 
     N = as_count(n_episodes, "n_episodes")
     T = as_count(horizon, "horizon")
     rng = as_rng(rng)
+    S, A = mdp.S, mdp.A
     term = mdp.terminal
-    pi_cdf = np.cumsum(pi, axis=1)
-    P_cdf = np.cumsum(mdp.P, axis=2)
-    R = mdp.R
+    pi_table = _cdf_table(np.cumsum(pi, axis=1))
+    P_table = _cdf_table(np.cumsum(mdp.P, axis=2).reshape(S * A, S))
+    R = mdp.R.ravel()
 
-    states = np.empty((N, T), dtype=np.int64)
     actions = np.zeros((N, T), dtype=np.int64)
     rewards = np.zeros((N, T))
-    next_states = np.empty((N, T), dtype=np.int64)
-    mask = np.zeros((N, T))
     terminated = np.zeros((N, T), dtype=bool)
     truncated = np.zeros((N, T), dtype=bool)
+    flat_actions, flat_rewards = actions.reshape(-1), rewards.reshape(-1)
+    length = np.zeros(N, dtype=np.intp)  # real steps of each episode
+    steps, moves = [], []  # per step: flat positions n * T + t of the real steps, and s_{t+1} there
 
-    s = _draw(np.cumsum(mdp.mu)[None, :], rng.random(N))
-    idx = np.flatnonzero(~term[s])  # episodes still running
+    mu_cdf = np.cumsum(mdp.mu)
+    mu_cdf[mu_cdf >= 1.0] = np.inf
+    mu_cdf[-1] = np.inf
+    s0 = np.searchsorted(mu_cdf, rng.random(N), side="right").astype(np.int64, copy=False)
+    s = s0.copy()  # the state each episode is in at its end
+    idx = np.flatnonzero(~term[s0])  # episodes still running
+    cur = s0[idx]  # their current states
     for t in range(T):
-        states[:, t] = s
-        next_states[:, t] = s
         if idx.size == 0:
-            continue
-        cur = s[idx]
-        a = _draw(pi_cdf[cur], rng.random(idx.size))
-        nxt = _draw(P_cdf[cur, a], rng.random(idx.size))
-        actions[idx, t] = a
-        rewards[idx, t] = R[cur, a]
-        next_states[idx, t] = nxt
-        mask[idx, t] = 1.0
-        ended = term[nxt]
-        terminated[idx, t] = ended
-        s[idx] = nxt
-        idx = idx[~ended]
+            break
+        a = _draw(pi_table, cur, rng.random(idx.size))
+        sa = cur * A + a
+        nxt = _draw(P_table, sa, rng.random(idx.size))
+        at = idx * T + t
+        flat_actions[at] = a
+        flat_rewards[at] = R.take(sa)
+        steps.append(at)
+        moves.append(nxt)
+        ended = term.take(nxt)
+        if ended.any():
+            done = idx[ended]
+            terminated[done, t] = True
+            length[done] = t + 1
+            s[done] = nxt[ended]
+            idx, cur = idx[~ended], nxt[~ended]
+        else:
+            cur = nxt
+    length[idx] = T
+    s[idx] = cur
     truncated[idx, T - 1] = True
+    # after its end an episode stays in its last state: fill with it, then write the real steps over it
+    states = np.repeat(s, T).reshape(N, T)
+    next_states = np.repeat(s, T).reshape(N, T)
+    if steps:
+        at, nxt = np.concatenate(steps), np.concatenate(moves)
+        next_states.reshape(-1)[at] = nxt
+        k = sum(x.size for x in steps[:T - 1])  # s_{t+1} is also states[:, t + 1] when t + 1 < T
+        states.reshape(-1)[at[:k] + 1] = nxt[:k]
+    states[:, 0] = s0
+    mask = np.less(np.arange(T), length[:, None], out=np.empty((N, T)), casting="unsafe")
     return Episodes(states, actions, rewards, next_states, mask, terminated, truncated)
 
 

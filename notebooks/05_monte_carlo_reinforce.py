@@ -1,0 +1,290 @@
+# %% [markdown]
+# # 05 · Monte Carlo estimation and REINFORCE
+#
+# **Learning objectives.** After this notebook you can
+# - explain why exact $Q^\pi$ and $V^\pi$ are out of reach in practice (unknown dynamics; the cost of a
+#   linear solve that grows like $S^3$, with $S$ itself huge or infinite);
+# - compute returns $G_t$ from sampled episodes, and use them as unbiased samples of $Q(s_t,a_t)$ and, averaged
+#   per state, as an estimate of $V(s)$; form the Monte Carlo advantage $A_t = G_t - V(s_t)$;
+# - say what "unbiased but high variance" and "has to wait for the episode to end" mean, with numbers;
+# - run REINFORCE with and without a baseline and compare its learning curves with exact gradient ascent.
+
+# %%
+import time
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+import pgcourse as pg
+import pgcourse.plots as pgp
+import pgcourse.widgets as pgw
+
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## Why not just compute $Q$ and $V$?
+#
+# Everything so far used `pg.evaluate`: $V = (I - \gamma P_\pi)^{-1} r_\pi$ by a linear solve. That needs
+#
+# 1. **the model**: $P[s,a,s']$ and $r(s,a)$. A real agent usually does not have them; it only sees episodes.
+# 2. **a table**: one row per state. The transition array alone has $S^2A$ numbers, and the solve costs about
+#    $S^3/3$ multiply-adds (an LU factorisation). A camera image, a robot's joint angles or a board game has
+#    astronomically many states, or a continuum; with continuous actions $Q(s,\cdot)$ cannot even be listed.
+#
+# What the table costs, for two actions:
+
+# %%
+print("        S    entries of P (S^2 A)    memory (float64)    ~ flops of the solve (S^3/3)")
+for S in [100, 1_000, 10_000, 100_000, 1_000_000]:
+    entries = S * S * 2
+    print(f"{S:9d}   {entries:20.3g}   {entries * 8 / 1e9:12.3g} GB   {S**3 / 3:22.3g}")
+
+# %% [markdown]
+# And the time of `pg.evaluate` on random MDPs with $S = 100, \dots, 800$ states. Doubling $S$ should multiply the
+# solve by about 8 (the $S^3$ term) once it dominates; at these small sizes the $S^2A$ work of building
+# $P_\pi$ still shows, so on an idle machine the ratio sits between about 4 and 8. (Timings depend on the
+# machine and its load: this cell's output is not checked.)
+
+# %% tags=["nbval-ignore-output"]
+previous = None
+print("    S    evaluate (ms)   ratio to S/2")
+for S in [100, 200, 400, 800]:
+    rng = np.random.default_rng(0)
+    big = pg.TabularMDP(rng.dirichlet(np.ones(S), size=(S, 2)), rng.normal(size=(S, 2)), np.full(S, 1 / S), 0.9)
+    pi_uniform = np.full((S, 2), 0.5)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        pg.evaluate(big, pi_uniform)
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    print(f"{S:5d}   {1000 * best:10.2f}      " + ("" if previous is None else f"{best / previous:5.1f}"))
+    previous = best
+
+# %% [markdown]
+# So the advantage has to be **estimated from episodes**. The rest of the course is about how. This notebook
+# does it the simplest way, by Monte Carlo: average what actually happened. We work on a small gridworld
+# where the exact answers are still available to grade the estimates: start top-left, goal `G` (+1) bottom
+# right, pits `H` (-1), a wall `#`, a step cost of 0.02, slippery moves, $\gamma = 0.95$, and the uniform
+# policy ($\theta = 0$).
+
+# %%
+mdp = pg.gridworld(step_reward=-0.02)
+policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
+theta = policy.zeros()
+ev = pg.evaluate(mdp, policy.probs(theta))
+print(mdp)
+print("\n".join(mdp.layout))
+print(f"exact U = V(start) = {ev.U:.4f}")
+
+# %% [markdown]
+# ## Returns
+#
+# From an episode $s_0, a_0, r_0, s_1, a_1, r_1, \dots$ the return from step $t$ is the discounted reward-to-go
+#
+# $$G_t = \sum_{k\ge0}\gamma^k r_{t+k} = r_t + \gamma G_{t+1}\qquad(G = 0 \text{ after the episode ends}),$$
+#
+# computed for all episodes at once by the backward recursion (`pg.discounted_returns`). One episode, and a
+# check of the recursion against the direct sum:
+
+# %%
+N = 10000
+episodes = pg.sample_episodes(mdp, ev.pi, N, 200, np.random.default_rng(0))
+print(episodes)
+G = pg.discounted_returns(episodes.rewards, mdp.gamma, episodes.mask)
+n, L = 0, episodes.lengths[0]
+print("states  ", episodes.states[n, :L])
+print("rewards ", episodes.rewards[n, :L])
+print("G_t     ", G[n, :L])
+direct = np.array([sum(mdp.gamma**k * episodes.rewards[n, t + k] for k in range(L - t)) for t in range(L)])
+assert np.allclose(G[n, :L], direct)
+assert np.all(G[episodes.mask == 0] == 0)
+
+# %% [markdown]
+# ## $G_t$ is an unbiased sample
+#
+# Given $s_t = s$ (and the past), the rewards from $t$ on are distributed exactly as an episode started in $s$,
+# so $\mathbb{E}[G_t \mid s_t = s] = V(s)$, and given also $a_t = a$, $\mathbb{E}[G_t\mid s_t, a_t] = Q(s,a)$. In
+# particular $G_0$ is an unbiased sample of $U = \mu\cdot V$ — independent across episodes, so its standard
+# error is honest:
+
+# %%
+U_mc, U_se = pgw.mean_se(G[:, 0])
+print(f"U exact = {ev.U:.4f}    mean of G_0 over {N} episodes = {U_mc:.4f} +- {U_se:.4f}")
+assert abs(U_mc - ev.U) < 4 * U_se
+
+# %% [markdown]
+# ## Empirical $V$ and $Q$
+#
+# The Monte Carlo value estimate averages the returns observed from each state (every visit counts):
+# $\hat V(s) = \frac1{N(s)}\sum_{t: s_t = s} G_t$ (`pg.mc_values`), and likewise $\hat Q(s,a)$ over the steps
+# with $(s_t,a_t) = (s,a)$ (`pgw.mc_action_values`). No model, no bootstrapping: just averages. Against the
+# exact values:
+
+# %%
+V_hat = pg.mc_values(episodes, mdp.gamma, mdp.S)
+Q_hat, counts = pgw.mc_action_values(episodes, mdp.gamma, mdp.S, mdp.A)
+live = ~mdp.terminal
+print("V exact   =", ev.V[live])
+print("V sampled =", V_hat[live])
+print(f"max |V_hat - V| = {np.abs(V_hat - ev.V)[live].max():.4f}    max |Q_hat - Q| = {np.abs(Q_hat - ev.Q)[live].max():.4f}"
+      f"    (fewest visits of a pair: {int(counts[live].min())})")
+assert np.abs(V_hat - ev.V)[live].max() < 0.03
+assert np.abs(Q_hat - ev.Q)[live].max() < 0.05
+
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+pgp.grid_heatmap(axes[0], mdp, ev.V, title="exact V", vmin=-1, vmax=0.3)
+pgp.grid_heatmap(axes[1], mdp, V_hat, title=f"Monte Carlo V from {N} episodes", vmin=-1, vmax=0.3)
+plt.show()
+
+# %% [markdown]
+# ## The Monte Carlo advantage $A_t = G_t - V(s_t)$
+#
+# Subtract the state's value from the return: $A_t = G_t - V(s_t)$, with $V$ exact (an oracle) or estimated
+# ($\hat V$ above). Since $\mathbb{E}[G_t\mid s_t,a_t] = Q(s_t,a_t)$, with the exact $V$ its conditional mean is
+# exactly $A(s_t,a_t)$. Averaged per pair:
+
+# %%
+A_t = (G - ev.V[episodes.states]) * episodes.mask
+A_t_hat = (G - V_hat[episodes.states]) * episodes.mask
+k = (episodes.states * mdp.A + episodes.actions).ravel()
+per_pair = lambda x: (np.bincount(k, weights=x.ravel(), minlength=mdp.S * mdp.A).reshape(mdp.S, mdp.A)
+                      / np.maximum(counts, 1))
+print("exact A (first 4 states) =\n", ev.A[:4])
+print("mean of G_t - V(s_t)     =\n", per_pair(A_t)[:4])
+print(f"max |mean A_t - A|: V exact {np.abs(per_pair(A_t) - ev.A)[live].max():.4f},"
+      f"  V estimated {np.abs(per_pair(A_t_hat) - ev.A)[live].max():.4f}")
+assert np.abs(per_pair(A_t) - ev.A)[live].max() < 0.05
+
+# %% [markdown]
+# ## "Requires waiting until the episode ends"
+#
+# $G_t$ contains every reward until the end of the episode. Stopping after $k$ steps gives
+# $\sum_{j<k}\gamma^j r_{t+j}$, an unbiased estimate of a *different* number, the $k$-step value
+# $V_k(s) = \mathbb{E}[\sum_{j<k}\gamma^j r_j\mid s_0 = s]$ (exactly: $k$ Bellman backups from $V_0 = 0$,
+# `pgw.truncated_values`). Only as $k$ grows past the episode lengths does it become $V$:
+
+# %%
+print(f"episode lengths: mean {episodes.lengths.mean():.1f}, longest {episodes.lengths.max()}")
+print("  k    exact E[G_0 cut at k]   sampled            exact U")
+for cut in [1, 5, 10, 20, 50, 200]:
+    G_cut = pg.discounted_returns(episodes.rewards[:, :cut], mdp.gamma, episodes.mask[:, :cut])[:, 0]
+    exact_cut = mdp.mu @ pgw.truncated_values(mdp, ev.pi, cut)
+    m, se = pgw.mean_se(G_cut)
+    print(f"{cut:4d}    {exact_cut:14.4f}       {m:8.4f} +- {se:.4f}    {ev.U:.4f}")
+    assert abs(m - exact_cut) < 4 * se + 1e-12
+assert abs(mdp.mu @ pgw.truncated_values(mdp, ev.pi, 10) - ev.U) > 0.1
+
+# %% [markdown]
+# The episodes here last 19 steps on average and sometimes well over 100, so an honest Monte Carlo estimate of
+# $V(s_0)$ arrives only after the whole episode. In a long or never-ending task this is the practical weakness
+# that TD methods (notebook 06) remove.
+#
+# ## REINFORCE: unbiased, high variance
+#
+# Putting the returns into the policy-gradient theorem gives REINFORCE (Williams, 1992):
+#
+# $$\hat g = \frac1N\sum_{n=1}^N\sum_t\gamma^t\,\nabla_\theta\log\pi_\theta(a_t|s_t)\,\big(G_t - b(s_t)\big),$$
+#
+# with $b = 0$ or a baseline $b = V$. Its expectation is exactly $\nabla U$ (notebook 03). How noisy is it? Per
+# episode estimates at $\theta = 0$: the mean of all 10 000 sits on the exact gradient, but one **batch of 10
+# episodes** has an error several times the size of the gradient itself:
+
+# %%
+grad = pg.policy_gradient(mdp, policy, theta)
+print(f"|grad U| = {np.linalg.norm(grad):.4f}")
+for name, b in [("no baseline", np.zeros(mdp.S)), ("baseline V", ev.V)]:
+    X = pgw.episode_gradients(policy, theta, episodes, mdp.gamma, G - b[episodes.states]).reshape(N, -1)
+    m, se = pgw.mean_se(X)
+    dev = (np.abs(m - grad.ravel()) / np.maximum(se, 1e-12))[se > 0].max()
+    noise10 = np.sqrt(np.trace(np.cov(X.T)) / 10)
+    print(f"{name:12s} mean of {N}: max |mean - grad U| / s.e. = {dev:.2f};"
+          f"   typical error of a 10-episode batch = {noise10:.3f} = {noise10 / np.linalg.norm(grad):.1f} x |grad U|")
+    assert dev < 4.0
+assert np.allclose(pgw.episode_gradients(policy, theta, episodes, mdp.gamma, G).mean(axis=0),
+                   pg.reinforce_gradient(policy, theta, episodes, mdp.gamma))
+
+# %% [markdown]
+# ## Learning curves: REINFORCE vs exact gradient ascent
+#
+# Now follow the gradient: $\theta_{k+1} = \theta_k + \alpha\,g_k$ with the same learning rate $\alpha = 5$ for
+#
+# - `exact`: the true $\nabla U(\theta_k)$ (needs the model);
+# - `reinforce`: the estimate from $N = 10$ fresh episodes per iteration;
+# - `reinforce_baseline`: the same with $b = V^{\pi_{\theta_k}}$ (here the exact $V$, an oracle critic, so that
+#   only the estimator's own noise differs; notebook 06 learns it).
+#
+# `pg.train` records the **exact** $U$ of every iterate, so the curves are not themselves noisy: all the
+# wiggles are the optimiser's. Five seeds for each sampled method.
+
+# %%
+lr, n_iters, n_eps = 5.0, 100, 10
+U_star = mdp.mu @ pg.optimal_values(mdp)[0]
+curves = {"exact gradient": pg.train(mdp, policy, theta, method="exact", lr=lr, n_iters=n_iters).U}
+for method in ["reinforce", "reinforce_baseline"]:
+    curves[method] = np.array([pg.train(mdp, policy, theta, method=method, lr=lr, n_iters=n_iters,
+                                        n_episodes=n_eps, horizon=100, seed=seed, critic="exact").U
+                               for seed in range(5)])
+marks = [0, 10, 25, 50, 100]
+print(f"optimal U* = {U_star:.4f}")
+print("iteration                         " + "".join(f"{i:>8d}" for i in marks))
+for name, U in curves.items():
+    U = np.atleast_2d(U)
+    label = "mean of runs" if U.shape[0] > 1 else "(one run)   "
+    print(f"{name:20s} {label} " + "".join(f"{U.mean(axis=0)[i]:8.3f}" for i in marks))
+    if U.shape[0] > 1:
+        print(f"{'':20s} spread (std) " + "".join(f"{U.std(axis=0)[i]:8.3f}" for i in marks))
+assert curves["exact gradient"][-1] > U_star - 0.02
+assert all(np.atleast_2d(U)[:, -1].min() > ev.U + 0.5 for U in curves.values())
+at25 = {m: curves[m][:, 25] for m in ["reinforce", "reinforce_baseline"]}
+assert at25["reinforce_baseline"].mean() > at25["reinforce"].mean()
+assert at25["reinforce_baseline"].std() < at25["reinforce"].std()
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+pgp.learning_curves(axes[0], curves, optimum=U_star, title=f"exact U of the iterates, lr = {lr}")
+pgp.learning_curves(axes[1], {k: v for k, v in curves.items() if k != "exact gradient"},
+                    x=np.arange(n_iters + 1) * n_eps, xlabel="episodes used", optimum=U_star,
+                    title=f"the same runs, against episodes sampled (N = {n_eps})", first_color=1)
+plt.show()
+
+# %% [markdown]
+# With the exact gradient the climb is smooth and reaches $U^\star$. REINFORCE climbs too — each step is right on
+# average — but each run wanders, and the runs spread out; at iteration 25 the runs with the baseline are higher
+# on average and much closer together (smaller spread). Later, both settle in similar places, some of them in a
+# slightly worse policy than the exact ascent's (a noisy run can commit early to a worse route: the softmax
+# becomes nearly deterministic, and its gradient vanishes). With only five seeds these are tendencies, not laws:
+# try other seeds and $N$ in the widget. A thousand episodes buy 100 noisy steps here; the exact gradient
+# corresponds to infinitely many.
+#
+# ## Explore: episodes per iteration and the baseline
+#
+# Choose $N$ (episodes per iteration) and switch the baseline on or off: three seeds of REINFORCE (faint; mean
+# bold) against exact gradient ascent, against iterations (left) and against episodes used (right). The curves
+# for an $(N, \text{baseline})$ pair are computed by `pg.train` the first time you choose it and then cached (a
+# new pair takes a fraction of a second). The explorer reuses the first three seeds computed above for
+# $N = 10$ (same settings, so the same runs) instead of recomputing them.
+
+# %%
+ex = pgw.reinforce_explorer(runs={(10, False): curves["reinforce"][:3], (10, True): curves["reinforce_baseline"][:3]})
+ex.show_static()
+
+# %% tags=["nbval-ignore-output"]
+ex.widget()
+
+# %% [markdown]
+# ## Try it
+#
+# `exercises/ex04_returns.ipynb`: compute $G_t$ (with masks and the discount) and Monte Carlo values.
+# `exercises/ex05_reinforce_baseline.ipynb`: the REINFORCE estimate with a baseline, checked against the exact
+# gradient.
+#
+# ## Recap
+#
+# - Exact $Q$, $V$ need the model and a table; the solve grows like $S^3$ and $S$ is usually astronomical.
+# - $G_t = r_t + \gamma G_{t+1}$ is an unbiased sample of $Q(s_t,a_t)$ (and of $V(s_t)$ averaged over the action);
+#   per-state averages of $G_t$ estimate $V$; $A_t = G_t - V(s_t)$ has mean $A(s_t,a_t)$.
+# - It needs the whole episode: a return cut after $k$ steps estimates $V_k$, not $V$.
+# - REINFORCE is unbiased but noisy: here a 10-episode batch errs by several times $|\nabla U|$; a baseline
+#   $V$ reduces that by half or more, and learning curves show both the slower, wandering progress and the gain.
+#
+# Next, notebook 06: estimate $V$ by temporal differences instead, and trade a little bias for much less variance.

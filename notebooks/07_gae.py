@@ -1,0 +1,247 @@
+# %% [markdown]
+# # 07 · Generalised advantage estimation (GAE)
+#
+# Notebook 05's Monte Carlo advantage $G_t - V(s_t)$ is unbiased but noisy; notebook 06's TD error
+# $\delta_t$ is quiet but biased whenever the critic is wrong. GAE mixes them with one knob $\lambda$.
+#
+# **Learning objectives**
+# - Define $\hat A^{\mathrm{GAE}}_t = \sum_{l \ge 0} (\gamma\lambda)^l \delta_{t+l}$ and compute it with a
+#   backward recursion that respects episode ends.
+# - Check the two ends exactly: $\lambda = 0$ is the TD error, $\lambda = 1$ is $G_t - V(s_t)$ plus a
+#   bootstrap $\gamma^{T-t} V(s_T)$ where the horizon truncates the episode.
+# - Compute the **exact** expectation of GAE for an imperfect critic by linear algebra, and the exact bias
+#   of the resulting gradient estimate for every $\lambda$.
+# - Measure the variance for every $\lambda$ and find the $\lambda$ with the smallest mean squared error.
+
+# %%
+import numpy as np
+import matplotlib.pyplot as plt
+
+import pgcourse as pg
+import pgcourse.plots as pgp
+import pgcourse.widgets as pgw
+
+np.set_printoptions(precision=4, suppress=True)
+
+mdp, policy, theta, T = pgw.td_demo_problem()  # the MDP of notebook 06: 6 states, 3 actions, gamma 0.95
+pi = policy.probs(theta)
+ev = pg.evaluate(mdp, pi)
+gamma, S, A = mdp.gamma, mdp.S, mdp.A
+live = ~mdp.terminal
+e = 0.5 * pgw.critic_error_direction(mdp)  # the critic error of notebook 06
+V_hat = ev.V + e
+grad = pg.policy_gradient(mdp, policy, theta)
+print(mdp, f"  horizon T = {T}")
+print("exact V =", ev.V)
+print("critic  =", V_hat)
+
+# %% [markdown]
+# ## 1. Definition and the backward recursion
+#
+# $$\hat A_t = \sum_{l=0}^{\infty} (\gamma\lambda)^l \delta_{t+l}, \qquad
+#   \delta_t = r_t + \gamma \hat V(s_{t+1}) - \hat V(s_t),$$
+#
+# where the sum stops at the episode's last step. Backwards in time this is
+# $\hat A_t = \delta_t + \gamma\lambda\, c_t\, \hat A_{t+1}$ with $c_t = 0$ if the episode ends at $t$
+# (terminated *or* truncated) and 1 otherwise; the bootstrap at a truncated end is already inside
+# $\delta_{T-1}$. `pg.gae` implements the recursion; here is the sum, written out directly on a short batch
+# (horizon 8, so many episodes are truncated):
+
+# %%
+short = pg.sample_episodes(mdp, pi, 2000, 8, rng=np.random.default_rng(1))
+print(short)
+lam = 0.7
+delta = pg.td_errors(short, V_hat, gamma)
+N, H = delta.shape
+by_sum = np.zeros((N, H))
+for t in range(H):
+    for l in range(H - t):
+        by_sum[:, t] += (gamma * lam) ** l * delta[:, t + l]  # delta is 0 after the episode's end
+print("pg.gae, episode 0      :", pg.gae(short, V_hat, gamma, lam)[0])
+print("sum (gamma lam)^l delta:", by_sum[0])
+assert np.allclose(pg.gae(short, V_hat, gamma, lam), by_sum)
+
+# %% [markdown]
+# ## 2. The two ends: $\lambda = 0$ and $\lambda = 1$
+#
+# With $\lambda = 0$ only the $l = 0$ term survives: GAE(0) *is* the TD error of notebook 06.
+
+# %%
+gae0 = pg.gae(short, V_hat, gamma, 0.0)
+print("GAE(0), episode 0:", gae0[0])
+print("TD errors        :", delta[0])
+assert np.array_equal(gae0, delta)
+
+# %% [markdown]
+# With $\lambda = 1$ the sum telescopes: the $\hat V$ terms of consecutive TD errors cancel, leaving
+# $\sum_l \gamma^l r_{t+l} - \hat V(s_t) = G_t - \hat V(s_t)$ for an episode that **terminated**
+# ($\hat V(\text{terminal})$ is never used). For an episode **truncated** at the horizon the last TD error
+# keeps its bootstrap, so
+#
+# $$\hat A^{\mathrm{GAE}(1)}_t = G_t + \gamma^{T-t}\,\hat V(s_T) - \hat V(s_t).$$
+#
+# "$\lambda = 1$ is Monte Carlo" is exact only up to this bootstrap term. Both cases, on the short batch:
+
+# %%
+G = pg.discounted_returns(short.rewards, gamma, short.mask)
+trunc = short.truncated[:, -1]                       # (N,) episodes still running at the horizon
+s_T = short.next_states[:, -1]
+boot = gamma ** (H - np.arange(H))[None, :] * (trunc * V_hat[s_T])[:, None]
+mc_plus_boot = (G + boot - V_hat[short.states]) * short.mask
+gae1 = pg.gae(short, V_hat, gamma, 1.0)
+print(f"{trunc.sum()} of {N} episodes truncated at T = {H}")
+i_term, i_trunc = np.flatnonzero(~trunc)[0], np.flatnonzero(trunc)[0]
+print("terminated episode: GAE(1)            ", gae1[i_term])
+print("                    G - V_hat(s)      ", ((G - V_hat[short.states]) * short.mask)[i_term])
+print("truncated episode : GAE(1)            ", gae1[i_trunc])
+print("                    G + boot - V_hat  ", mc_plus_boot[i_trunc])
+print("                    bootstrap term    ", boot[i_trunc])
+assert np.allclose(gae1, mc_plus_boot)
+assert np.allclose(gae1[~trunc], ((G - V_hat[short.states]) * short.mask)[~trunc])
+
+# %% [markdown]
+# ## 3. The exact expectation of GAE for any critic
+#
+# Condition on $(s_t, a_t) = (s, a)$. The expected TD error at a pair is
+# $D(s, a) = r(s, a) + \gamma \sum_{s'} P(s' \mid s, a) \hat V(s') - \hat V(s)$ (notebook 06), and moving one
+# step along the episode is the state-action chain
+# $M[(s, a), (s', a')] = P(s' \mid s, a)\,[s' \text{ not terminal}]\,\pi(a' \mid s')$. So
+# $\mathbb{E}[\delta_{t+l} \mid s, a] = (M^l D)(s, a)$ and
+#
+# $$A_\lambda(s, a) := \mathbb{E}[\hat A^{\mathrm{GAE}}_t \mid s_t = s, a_t = a]
+#   = \sum_{l \ge 0} (\gamma\lambda M)^l D = (I - \gamma\lambda M)^{-1} D,$$
+#
+# one linear solve (`pgw.expected_gae`; with $k$ steps left before the horizon the sum stops at $l = k - 1$).
+# Two consequences, exactly:
+# - **true critic**: $D = A$ and $M A = 0$ (the advantage averages to 0 under $\pi$), so
+#   $A_\lambda = A$ for *every* $\lambda$;
+# - **critic $V + e$, $\lambda = 1$**: $A_1 = A - e(s)$ — the critic error becomes a state-only term, a
+#   baseline, which does not bias the gradient. For $\lambda < 1$ part of it stays action-dependent.
+
+# %%
+M = pgw.pair_chain(mdp, pi)
+print("M A = 0:", np.abs(M @ ev.A.ravel()).max().round(12))
+for lam in (0.0, 0.5, 1.0):
+    print(f"true V, lam = {lam}: max |A_lam - A| = {np.abs(pgw.expected_gae(mdp, pi, ev.V, lam) - ev.A).max():.10f}")
+    assert np.allclose(pgw.expected_gae(mdp, pi, ev.V, lam), ev.A)
+A1 = pgw.expected_gae(mdp, pi, V_hat, 1.0)
+print("critic V + e, lam = 1: A_1      =\n", A1[live])
+print("                       A - e(s) =\n", (ev.A - e[:, None])[live])
+assert np.allclose(A1[live], (ev.A - e[:, None])[live])
+
+# %% [markdown]
+# **Sampled check.** At $t = 0$ every episode has $T$ steps left, so the per-pair average of
+# $\hat A^{\mathrm{GAE}}_0$ estimates $A_\lambda^{(T)}$ (`expected_gae(..., n_steps=T)`). 20000 episodes,
+# $\lambda = 0.9$, the wrong critic:
+
+# %%
+big = pg.sample_episodes(mdp, pi, 20000, T, rng=np.random.default_rng(0))
+lam = 0.9
+adv = pg.gae(big, V_hat, gamma, lam)
+first_step = np.arange(T)[None, :] == 0
+m, se, cnt = pgw.per_pair_means(big, adv, S, A, where=first_step)
+exact_T = pgw.expected_gae(mdp, pi, V_hat, lam, n_steps=T)
+z = (m - exact_T)[live] / se[live]
+print("exact A_0.9 (T steps left):\n", exact_T[live])
+print("sampled mean of GAE at t = 0:\n", m[live])
+print(f"max |z| = {np.abs(z).max():.2f}   (min count {int(cnt[live].min())})")
+print(f"infinite-horizon A_0.9 differs from the T-step one by {np.abs(pgw.expected_gae(mdp, pi, V_hat, lam) - exact_T).max():.1e}")
+assert np.abs(z).max() < 4
+
+# %% [markdown]
+# ## 4. The exact bias of the GAE gradient estimate
+#
+# The GAE gradient estimate is $\hat g_\lambda = \frac1N\sum_n\sum_{t<T}\gamma^t\nabla\log\pi(a_t\mid s_t)
+# \hat A^{\mathrm{GAE}}_t$. Its exact expectation sums, over $t < T$, the probability $p_t(s)$ that the
+# episode is still running in $s$ at time $t$, times $\pi(a \mid s)\nabla\log\pi(a\mid s)\,A_\lambda^{(T-t)}(s, a)$
+# (`pgw.expected_gradient_estimate`). We compare it with the per-episode gradient samples for three
+# values of $\lambda$:
+
+# %%
+print(" lam   exact |E[g]-grad U|   sampled |mean-grad U|   sampled vs exact max|z|   var/episode")
+for lam in (0.0, 0.5, 1.0):
+    Eg = pgw.expected_gradient_estimate(mdp, policy, theta, V_hat, lam, T)
+    g = pgw.per_episode_gradients(policy, theta, big, pg.gae(big, V_hat, gamma, lam), gamma)
+    zg = (g.mean(0) - Eg)[live] / (g.std(0, ddof=1)[live] / np.sqrt(len(g)))
+    print(f" {lam:.1f}   {np.linalg.norm(Eg - grad):19.4f}   {np.linalg.norm(g.mean(0) - grad):21.4f}"
+          f"   {np.abs(zg).max():23.2f}   {pgw.total_variance(g):11.3f}")
+    assert np.abs(zg).max() < 4
+
+# %% [markdown]
+# ## 5. The bias-variance trade-off in $\lambda$
+#
+# For each $\lambda$ on a grid: the **exact** squared bias $\|\mathbb{E}\hat g_\lambda - \nabla U\|^2$ and the
+# **measured** variance of a batch of 100 episodes, $\mathrm{tr\,Cov}(\text{one episode}) / 100$ (from 4000
+# per-episode samples). Their sum is the mean squared error of a 100-episode gradient estimate.
+# $\lambda = 0$ (TD) has the largest bias and a low variance; $\lambda = 1$ (Monte Carlo) has no bias from
+# the critic and by far the largest variance.
+
+# %%
+pool = pgw.first_episodes(big, 4000)
+lams = pgw.LAMBDAS
+Eg_all, bias2, var = pgw.gae_bias_variance(mdp, policy, theta, V_hat, lams, pool, T)
+batch = 100
+mse = bias2 + var / batch
+print(" lam    bias^2 (exact)   variance/100 (measured)   MSE")
+for l, b, v, m_ in zip(lams, bias2, var / batch, mse):
+    print(f" {l:.1f}   {b:14.4f}   {v:23.4f}   {m_:.4f}")
+best = lams[np.argmin(mse)]
+print(f"smallest MSE at lambda = {best:.1f}")
+assert bias2[0] > bias2[-1] and var[0] < var[-1] and 0 < best < 1
+
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+pgp.plot_bias_variance(ax, lams, bias2, var / batch, title="GAE gradient, critic error 0.5, batches of 100")
+plt.show()
+
+# %% [markdown]
+# The bias at $\lambda = 1$ is not quite zero: it is the horizon cut. The bias of $\lambda < 1$ comes from
+# the critic error; it is zero for every $\lambda$ with the true critic, and the best $\lambda$ moves towards
+# 0 as the critic improves or the batch shrinks (try it in the widget below).
+#
+# ## 6. Truncated horizons
+#
+# GAE never needs the episode's end: it runs on a window of $T$ steps and bootstraps from $\hat V(s_T)$.
+# With the **true critic**, every $\lambda$ then has the same expectation — the gradient contribution of
+# the first $T$ steps, $g_T = \sum_{t<T}\gamma^t\,\mathbb{E}[\nabla\log\pi(a_t\mid s_t)A(s_t, a_t)]$ — which
+# tends to $\nabla U$ as $T$ grows. Plain Monte Carlo *without* the bootstrap (REINFORCE on the cut
+# returns, any baseline) estimates something else: the gradient of the $T$-step objective.
+
+# %%
+print("  T   |g_T - grad U|   max|E[GAE(0)] - E[GAE(1)]|, true V   |E[REINFORCE cut] - g_T|")
+for T_ in (5, 10, 20, 60, 200):
+    g0 = pgw.expected_gradient_estimate(mdp, policy, theta, ev.V, 0.0, T_)
+    g1 = pgw.expected_gradient_estimate(mdp, policy, theta, ev.V, 1.0, T_)
+    g_mc = pgw.expected_gradient_estimate(mdp, policy, theta, np.zeros(S), 1.0, T_)
+    print(f"{T_:4d}   {np.linalg.norm(g0 - grad):14.4f}   {np.abs(g0 - g1).max():34.10f}   {np.linalg.norm(g_mc - g0):23.4f}")
+    assert np.allclose(g0, g1)
+
+# %% [markdown]
+# ## 7. Explore: $\lambda$, $\gamma$ and the critic error
+#
+# Left: exact squared bias, measured variance (batches of 100 episodes) and MSE against $\lambda$ for the
+# chosen $\gamma$ and critic error; the star is your $\lambda$. Right: for your $\lambda$, the exact gradient,
+# the exact expectation of the GAE estimate, and a sampled estimate from 100 episodes. Set the critic error
+# to 0: the bias curve collapses to the horizon cut for every $\lambda$.
+
+# %%
+ex = pgw.gae_explorer(episodes=pool)  # reuse this notebook's 4000-episode pool
+ex.show_static()
+
+# %% tags=["nbval-ignore-output"]
+ex.widget()
+
+# %% [markdown]
+# ## Try it
+#
+# Exercise `exercises/ex07_gae.ipynb`: implement the GAE backward recursion with the terminated/truncated
+# rules and check it against `pg.gae`, the TD error at $\lambda = 0$ and the bootstrapped return at
+# $\lambda = 1$.
+#
+# ## Recap
+# - $\hat A^{\mathrm{GAE}}_t = \sum_l (\gamma\lambda)^l\delta_{t+l}$; a backward recursion cut at every episode
+#   end, bootstrapping only at truncation.
+# - $\lambda = 0$ is TD(0); $\lambda = 1$ is $G_t - \hat V(s_t)$ plus $\gamma^{T-t}\hat V(s_T)$ on truncated episodes.
+# - Exactly: $\mathbb{E}[\hat A^{\mathrm{GAE}} \mid s, a] = (I - \gamma\lambda M)^{-1}D$; it equals $A$ for the true
+#   critic and $A - e(s)$ at $\lambda = 1$, so the gradient bias shrinks to 0 as $\lambda \to 1$ while the
+#   variance grows: pick $\lambda$ by the MSE.
+# - With a true critic and a truncated window, every $\lambda$ estimates the same $T$-step gradient.

@@ -1,0 +1,238 @@
+# %% [markdown]
+# # 08 · Putting it together: an estimator lab on FrozenLake, and an outlook on natural gradients
+#
+# Every advantage estimator of the course — Monte Carlo returns, a baseline, TD errors, GAE — plugs into
+# the same gradient estimate $\hat g = \frac1N\sum_n\sum_t \gamma^t\nabla\log\pi(a_t\mid s_t)\,w_t$; they differ
+# only in the per-step weights $w_t$. Here we score them, and one of your own, against the exact gradient
+# of a real toy-text MDP.
+#
+# **Learning objectives**
+# - Build FrozenLake 4x4 as a tabular MDP (gymnasium's table, bundled) and compute its exact gradient.
+# - Score gradient estimators by bias, variance and cosine similarity with the exact gradient, as a
+#   function of the number of episodes — and write an estimator of your own.
+# - See why a biased, low-variance estimator can point in a better direction than an unbiased one.
+# - Preview the natural policy gradient: the Fisher matrix, the natural gradient $= H \cdot A$ up to
+#   per-state constants for a tabular softmax, and its much faster convergence.
+
+# %%
+import numpy as np
+import matplotlib.pyplot as plt
+
+import pgcourse as pg
+import pgcourse.plots as pgp
+import pgcourse.widgets as pgw
+
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## 1. FrozenLake as a tabular MDP
+#
+# `pg.frozen_lake()` is a bundled copy of gymnasium's `FrozenLake-v1` table: 16 cells, actions
+# left/down/right/up, slippery moves (the intended direction or one of the two perpendicular ones, 1/3 each),
+# reward 1 for reaching the goal G, holes H and G end the episode. If gymnasium is installed the cell below
+# also builds the MDP from gymnasium's own table with `pg.from_gymnasium` and asserts the two agree (to
+# $10^{-12}$: both add up the same thirds, in a different order). Without gymnasium the bundled copy is used
+# and the notebook runs the same.
+
+# %%
+gamma = 0.99
+mdp = pg.frozen_lake(gamma)
+try:
+    import gymnasium as gym
+except ImportError:  # optional dependency
+    gym = None
+if gym is not None:
+    gym_mdp = pg.from_gymnasium(gym.make("FrozenLake-v1"), gamma)
+    for field in ("P", "R", "mu"):
+        assert np.allclose(getattr(gym_mdp, field), getattr(mdp, field), rtol=0, atol=1e-12), field
+    assert np.array_equal(gym_mdp.terminal, mdp.terminal)
+print(mdp)
+print("\n".join(mdp.layout))
+V_star, pi_star = pg.optimal_values(mdp)
+U_star = float(mdp.mu @ V_star)
+print(f"optimal U* = {U_star:.4f}  (probability of reaching G, discounted by gamma = {gamma})")
+
+# %% [markdown]
+# The lab's policy is a tabular softmax that leans a little towards *down* and *right*
+# (`pgw.frozen_lake_lab`). Exact $V$, $U$ and the exact gradient:
+
+# %%
+lab = pgw.frozen_lake_lab()
+policy, theta, ev, grad, big, V_td = (lab[k] for k in ("policy", "theta", "ev", "grad", "episodes", "V_td"))
+print(f"exact U = {ev.U:.4f}   |grad U| = {np.linalg.norm(grad):.4f}   effective horizon H = {ev.effective_horizon:.3f}")
+print(big)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.6))
+pgp.grid_heatmap(ax1, mdp, ev.V, title="exact V of the lab policy", fmt="{:.3f}")
+pgp.grid_heatmap(ax2, mdp, V_star, title="optimal V*", fmt="{:.3f}")
+plt.show()
+
+# %% [markdown]
+# The critic of the lab is **learned**: batch TD(0) on a separate 200 episodes (`V_td`), so estimators that
+# lean on it inherit its error, as in practice:
+
+# %%
+print("TD critic V_td:", V_td.reshape(4, 4), sep="\n")
+print(f"max |V_td - V| = {np.abs(V_td - ev.V).max():.4f}")
+
+# %% [markdown]
+# ## 2. The estimator lab
+#
+# An estimator is a function `(episodes, V, gamma) -> weights (N, T)`; the gradient estimate is
+# `pg.advantage_gradient(policy, theta, episodes, weights, gamma)`. `pgw.score_estimator` evaluates it on
+# 10000 episodes: one gradient sample per episode, then
+# - `|bias|` $= \|\bar g - \nabla U\|$, next to its `noise` floor $\sqrt{\mathrm{tr\,Var}/N}$ (an unbiased
+#   estimator's $|\text{bias}|$ is about this size);
+# - `var/episode` $= \mathrm{tr\,Cov}$ of one episode's gradient (a batch of $n$ has $1/n$ of it);
+# - `cos@n`: the average, over disjoint groups of $n$ episodes, of the cosine between the group's gradient
+#   estimate and the exact $\nabla U$ — does a batch of $n$ episodes point the right way?
+#
+# **Your estimator.** Here is an example a student might write: the 3-step advantage
+# $\delta_t + \gamma\delta_{t+1} + \gamma^2\delta_{t+2} = r_t + \gamma r_{t+1} + \gamma^2 r_{t+2} +
+# \gamma^3\hat V(s_{t+3}) - \hat V(s_t)$ (TD errors are 0 after the episode's end, so shifting is safe).
+# Edit it and re-run the cells below.
+
+# %%
+def three_step(episodes, V, gamma):
+    """3-step advantage: delta_t + gamma delta_{t+1} + gamma^2 delta_{t+2}, shape (N, T)."""
+    d = pg.td_errors(episodes, V, gamma)
+    out = d.copy()
+    out[:, :-1] += gamma * d[:, 1:]
+    out[:, :-2] += gamma ** 2 * d[:, 2:]
+    return out
+
+
+estimators = dict(pgw.BUILTIN_ESTIMATORS, **{"3-step (student)": three_step})
+scores = [pgw.score_estimator(name, f, policy, theta, big, V_td, gamma, grad) for name, f in estimators.items()]
+print(pgw.score_table(scores))
+
+# %% [markdown]
+# **Exact beside sampled.** For the built-in estimators the expectation of $\hat g$ is known exactly
+# (notebook 07's `pgw.expected_gradient_estimate`: REINFORCE is GAE with $\hat V = 0$, $\lambda = 1$, and a
+# baseline does not change the expectation). The sampled mean must sit within its noise of the exact
+# expectation:
+
+# %%
+exact_setup = {"REINFORCE": (np.zeros(mdp.S), 1.0), "REINFORCE+baseline": (np.zeros(mdp.S), 1.0),
+               "actor-critic": (V_td, 0.0), "GAE(0.95)": (V_td, 0.95)}
+print(f"{'estimator':<20s} {'exact |E[g]-grad U|':>20s} {'sampled |mean-E[g]|':>20s} {'noise':>8s}"
+      f" {'exact cos(E[g], grad U)':>24s}")
+for sc in scores[:4]:
+    Eg = pgw.expected_gradient_estimate(mdp, policy, theta, *exact_setup[sc.name], lab["horizon"])
+    dist = np.linalg.norm(sc.mean - Eg)
+    print(f"{sc.name:<20s} {np.linalg.norm(Eg - grad):20.4f} {dist:20.4f} {sc.noise_floor:8.4f}"
+          f" {pgw.cosine(Eg, grad):24.4f}")
+    assert dist < 2 * sc.noise_floor
+
+# %% [markdown]
+# Read the table together with the plot below. REINFORCE and REINFORCE+baseline are unbiased (exact bias
+# $\approx 0$: FrozenLake episodes end long before the horizon of 100) but so noisy that even 1000 episodes
+# point only roughly the right way (cosine 0.5-0.6). The actor-critic estimate is clearly **biased** — the
+# learned critic is off — yet with about an eighth of REINFORCE's variance it has the best direction at
+# every batch size tried here; its exact cosine (0.98) caps how good it can ever get. GAE(0.95) and the
+# 3-step estimator sit in between.
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+pgp.plot_cosine_vs_n(ax, scores)
+plt.show()
+var = {s.name: s.variance for s in scores}
+assert var["actor-critic"] < var["3-step (student)"] < var["GAE(0.95)"] < var["REINFORCE+baseline"] < var["REINFORCE"]
+
+# %% [markdown]
+# ## 3. Outlook: the natural policy gradient
+#
+# Plain gradient ascent measures a step by $\|\Delta\theta\|$. The natural gradient measures it by how much
+# the *policy* changes, through the Fisher information matrix
+# $F = \mathbb{E}_{s\sim d, a\sim\pi}[\nabla\log\pi(a\mid s)\nabla\log\pi(a\mid s)^\top]$, and steps along
+# $F^{+}\nabla U$ (`pg.fisher_matrix`, `pg.natural_gradient`; $F$ of a softmax is singular, hence the
+# pseudo-inverse). The advantage estimation is unchanged — only the preconditioning differs.
+#
+# For the **tabular softmax**, $F$ is block-diagonal with blocks $d(s)(\mathrm{diag}\,\pi_s - \pi_s\pi_s^\top)$
+# and $\nabla U(s, a) = \mathrm{visits}(s)\pi(a\mid s)A(s, a)$, so $F x = \nabla U$ is solved by
+# $x(s, a) = H\, A(s, a) + c(s)$ with $H = \sum_s \mathrm{visits}(s)$ the effective horizon ($= 1/(1-\gamma)$
+# without terminal states) and any per-state constants $c(s)$: the natural gradient no longer cares how
+# often a state is visited. Both sides, on FrozenLake (for the states the policy visits):
+
+# %%
+F = pg.fisher_matrix(mdp, policy, theta)
+ng = pg.natural_gradient(mdp, policy, theta)
+H = ev.effective_horizon
+visited = ev.d > 0
+c = (ng - H * ev.A)[visited]
+print(f"F is {F.shape[0]}x{F.shape[1]}, rank {np.linalg.matrix_rank(F)}")
+print("natural gradient - H A, per visited state (each row constant):\n", c[:4])
+print("spread within each row:", np.ptp(c, axis=1).max().round(10))
+assert np.allclose(c, c[:, :1], atol=1e-10)
+assert np.allclose(F @ ng.ravel(), grad.ravel())
+
+# %% [markdown]
+# And with no terminal states, where $H = 1/(1-\gamma)$ exactly (a random 5-state MDP, $\gamma = 0.9$):
+
+# %%
+mdp5 = pg.random_mdp(5, 3, 0.9, np.random.default_rng(3))
+pol5 = pg.SoftmaxPolicy.tabular(5, 3)
+th5 = np.random.default_rng(4).normal(size=(5, 3))
+ev5 = pg.evaluate(mdp5, pol5.probs(th5))
+c5 = pg.natural_gradient(mdp5, pol5, th5) - ev5.A / (1 - mdp5.gamma)
+print(f"1/(1-gamma) = {1 / (1 - mdp5.gamma):.4f}   effective horizon = {ev5.effective_horizon:.4f}")
+print("natural gradient - A/(1-gamma), per state:\n", c5)
+assert np.allclose(c5, c5[:, :1], atol=1e-10)
+
+# %% [markdown]
+# **Convergence.** Exact softmax policy gradient ascent is known to crawl on plateaus where the policy is
+# nearly deterministic or a state is rarely visited; the natural gradient is not slowed by either. Both from
+# the uniform policy ($\theta = 0$) on FrozenLake, sub-optimality $U^* - U(\theta_k)$ on a log scale
+# (exact gradients, no sampling; the vanilla step sizes are large because $|\nabla U|$ is tiny here):
+
+# %%
+theta0 = policy.zeros()
+runs = {"exact PG, lr 10": dict(method="exact", lr=10.0), "exact PG, lr 100": dict(method="exact", lr=100.0),
+        "natural PG, lr 1": dict(method="natural", lr=1.0)}
+curves = {k: pg.train(mdp, policy, theta0, n_iters=100, **kw).U for k, kw in runs.items()}
+
+
+def gap(U):  # U* - U, shown as "< 1e-9" below round-off-sensitive sizes
+    return f"{U_star - U:9.2e}" if U_star - U >= 1e-9 else "  < 1e-09"
+
+
+for k, U in curves.items():
+    print(f"{k:<20s} U* - U after 10, 50, 100 iterations: {gap(U[10])} {gap(U[50])} {gap(U[100])}")
+assert U_star - curves["natural PG, lr 1"][50] < 1e-8 < U_star - curves["exact PG, lr 100"][100]
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+pgp.plot_suboptimality(ax, curves, U_star, title="FrozenLake: U* - U(theta_k), exact vs natural PG")
+plt.show()
+
+# %% [markdown]
+# Vanilla gradient ascent escapes the first plateau sooner with the bigger step, then crawls; the natural
+# gradient converges geometrically. Its curve flattens near $3\times10^{-12}$ only because
+# `pg.natural_gradient` drops Fisher eigenvalues below $10^{-10}$ of the largest (its `rcond`): a nearly
+# deterministic policy has eigenvalues that small, so the step becomes 0.
+#
+# ## 4. Explore: estimator and batch size
+#
+# Pick an estimator and a number of episodes $n$. Left: mean cosine similarity with the exact gradient vs
+# $n$ for every estimator (yours included). Right: the components of the chosen estimator's gradient from
+# the first $n$ episodes, and from all 10000, against the exact ones (the line $y = x$). Unbiased
+# estimators close in on the line as $n$ grows; a biased one stops short.
+
+# %%
+ex = pgw.estimator_lab_explorer(extra={"3-step (student)": three_step}, lab=lab, scores=scores)
+ex.show_static()
+
+# %% tags=["nbval-ignore-output"]
+ex.widget()
+
+# %% [markdown]
+# ## Try it
+#
+# Exercise `exercises/ex08_training_loop.ipynb`: write the training loop yourself — sample, estimate the
+# advantage (Monte Carlo, TD or GAE), take a gradient step — and compare your learning curve with
+# `pg.train`.
+#
+# ## Recap
+# - All estimators share one form; only the per-step weights differ. Score them against the exact gradient:
+#   bias (exact where we can, measured with its noise floor), variance, and cosine vs batch size.
+# - With a learned critic, bias and variance trade: the lowest-variance estimator can point best at
+#   practical batch sizes even though it never converges to the exact gradient.
+# - The natural gradient $F^{+}\nabla U$ is $H\cdot A$ up to per-state constants for a tabular softmax, and
+#   converges far faster than the vanilla gradient on FrozenLake.
