@@ -22,5 +22,8 @@ test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/ \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
 
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -m browser tests/browser
+
 clean:
 	rm -rf $(VENV) build .pytest_cache
