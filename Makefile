@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: course test test-unit test-notebooks test-exercises test-browser bench exercises sync-check clean
+.PHONY: course test test-browser release grade bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP)
 
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -m browser tests/browser
+
+# Instructors: regenerate the student release from solutions/, and grade a folder of submissions.
+release: $(STAMP)
+	$(BIN)/python -m tools.release
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [OUT=grades.csv] [TIMEOUT=60]"; exit 2; }
+	$(BIN)/python -m tools.grade "$(SUBMISSIONS)" --out "$(or $(OUT),grades.csv)" --timeout $(or $(TIMEOUT),60)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -31,7 +31,7 @@ VENV_BIN = str(Path(sys.executable).parent)
 
 
 def run(*args, cwd=ROOT, env=None, timeout=300):
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(list(args), check=False, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def release_main(capsys, *args) -> tuple[int, str, str]:
@@ -198,7 +198,7 @@ def test_fixture_student_version(fixture_release):
     for forbidden in ("BEGIN SOLUTION", "HIDDEN TESTS", "return a + b", "x * x", "assert add(2, 3) == 5"):
         assert forbidden not in text
     sol = [c for c in nb.cells if nbg(c).get("solution")]
-    assert [c.source for c in sol][0] == "def add(a, b):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert next(c.source for c in sol) == "def add(a, b):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
     locked = [c for c in nb.cells if nbg(c).get("locked")]
     assert locked and all(c.metadata.get("deletable") is False for c in locked)
     assert nb.metadata == release.NB_METADATA
@@ -208,15 +208,15 @@ def test_fixture_student_version(fixture_release):
 
 
 @pytest.mark.parametrize("source, message", [
-    ('# %% nbgrader={"grade": false, "grade_id": "ex42-a", "locked": true, "schema_version": 3, "solution": false}\n'
-     "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "outside a solution cell"),
-    ('# %% nbgrader={"grade": true, "grade_id": "ex42-p1", "locked": true, "points": 0, "schema_version": 3, '
-     '"solution": false}\nx = 1\n', "points > 0"),
-    ('# %% nbgrader={"grade": false, "grade_id": "ex41-p1-sol", "locked": false, "schema_version": 3, '
-     '"solution": true}\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n', "must start with 'ex42-'"),
+    (('# %% nbgrader={"grade": false, "grade_id": "ex42-a", "locked": true, "schema_version": 3, "solution": false}\n'
+     "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n"), "outside a solution cell"),
+    (('# %% nbgrader={"grade": true, "grade_id": "ex42-p1", "locked": true, "points": 0, "schema_version": 3, '
+     '"solution": false}\nx = 1\n'), "points > 0"),
+    (('# %% nbgrader={"grade": false, "grade_id": "ex41-p1-sol", "locked": false, "schema_version": 3, '
+     '"solution": true}\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n'), "must start with 'ex42-'"),
     ("# %%\n### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS\n", "hidden tests outside a graded cell"),
-    ('# %% nbgrader={"grade": false, "grade_id": "ex42-s", "locked": false, "schema_version": 3, "solution": true}\n'
-     "x = 1\n", "exactly one ### BEGIN SOLUTION"),
+    (('# %% nbgrader={"grade": false, "grade_id": "ex42-s", "locked": false, "schema_version": 3, "solution": true}\n'
+     "x = 1\n"), "exactly one ### BEGIN SOLUTION"),
 ])
 def test_format_errors_are_reported(tmp_path, capsys, source, message):
     (tmp_path / "ex42_broken.py").write_text(source)

@@ -1,7 +1,7 @@
 """Grade a folder of submitted exercise notebooks, as nbgrader's autograde does, without an nbgrader course.
 
     python -m tools.grade SUBMISSIONS_DIR --out grades.csv [--timeout 60] [--notebook-timeout 600]
-                          [--solutions solutions/] [--feedback DIR]
+                          [--jobs 1] [--solutions solutions/] [--feedback DIR]
 
 Layouts accepted in SUBMISSIONS_DIR (both may be mixed; folders and files starting with "." are ignored):
   flat      SUBMISSIONS_DIR/<student>__<exNN_topic>.ipynb   (e.g. alice__ex04_returns.ipynb; a name without
@@ -47,6 +47,7 @@ import re
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,8 +112,7 @@ def exercise_of(sub: Submission, nb, exercises: list[str]) -> str | None:
                 return hits[0]
     if nb is not None:
         for cell in nb.cells:
-            gid = str((cell.metadata.get("nbgrader") or {}).get("grade_id", ""))
-            m = re.match(r"ex(\d\d)-", gid)
+            m = re.match(r"ex(\d\d)-", _gid(cell) or "")
             if m:
                 hits = [e for e in exercises if e.startswith(f"ex{m.group(1)}_")]
                 if len(hits) == 1:
@@ -139,18 +139,22 @@ def read_notebook(path: Path):
 # putting the source's locked cells back
 
 
-def _gid(cell) -> str | None:
+def _meta(cell) -> dict:
     meta = cell.metadata.get("nbgrader")
-    return meta.get("grade_id") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _gid(cell) -> str | None:
+    gid = _meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
 
 
 def _is_solution(cell) -> bool:
-    return bool((cell.metadata.get("nbgrader") or {}).get("solution"))
+    return bool(_meta(cell).get("solution"))
 
 
 def _is_graded(cell) -> bool:
-    meta = cell.metadata.get("nbgrader") or {}
-    return bool(meta.get("grade")) and not meta.get("solution")
+    return bool(_meta(cell).get("grade")) and not _is_solution(cell)
 
 
 def graded_parts(source_nb) -> list[tuple[str, float]]:
@@ -378,17 +382,24 @@ def load_sources(solutions: Path = SOLUTIONS) -> dict:
 
 
 def grade_folder(folder: Path, *, solutions: Path = SOLUTIONS, timeout: float = 60, notebook_timeout: float = 600,
-                 kernel_name: str = "python3", feedback: Path | None = None, log=print) -> list[Row]:
+                 kernel_name: str = "python3", feedback: Path | None = None, jobs: int = 1, log=print) -> list[Row]:
     """Every row for every submission in folder, sorted (see the module docstring)."""
     sources = load_sources(solutions)
-    graded = []
-    for sub in find_submissions(folder):
+
+    def one(sub: Submission) -> Graded:
         g = grade_submission(sub, sources, timeout=timeout, notebook_timeout=notebook_timeout,
                              kernel_name=kernel_name, feedback=feedback)
         total = g.rows[-1]
         if log:
             log(f"{sub.rel}: {total.points:g}/{total.max_points:g} ({total.reason}) in {g.seconds:.1f} s")
-        graded.append(g)
+        return g
+
+    subs = find_submissions(folder)
+    if jobs > 1:  # one kernel per thread; the rows do not depend on the order
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            graded = list(pool.map(one, subs))
+    else:
+        graded = [one(sub) for sub in subs]
     order = {}
     for g in graded:
         for r in g.rows:
@@ -415,14 +426,15 @@ def main(argv=None) -> int:
     ap.add_argument("--notebook-timeout", type=float, default=600, help="seconds per notebook in all (600)")
     ap.add_argument("--solutions", type=Path, default=SOLUTIONS, help="folder of exNN_topic.py sources")
     ap.add_argument("--kernel", default="python3", help="kernel name (python3)")
+    ap.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time (1)")
     ap.add_argument("--feedback", type=Path, metavar="DIR",
                     help="also write each executed notebook to DIR/<student>/<exercise>.ipynb")
     args = ap.parse_args(argv)
     if not args.submissions.is_dir():
         print(f"error: {args.submissions} is not a folder", file=sys.stderr)
         return 2
-    if args.timeout <= 0 or args.notebook_timeout <= 0:
-        print("error: --timeout and --notebook-timeout must be positive", file=sys.stderr)
+    if args.timeout <= 0 or args.notebook_timeout <= 0 or args.jobs < 1:
+        print("error: --timeout, --notebook-timeout and --jobs must be positive", file=sys.stderr)
         return 2
     if not solution_sources(args.solutions):
         print(f"error: no exNN_topic.py in {args.solutions}", file=sys.stderr)
@@ -431,7 +443,8 @@ def main(argv=None) -> int:
         print(f"error: no .ipynb submissions in {args.submissions}", file=sys.stderr)
         return 2
     rows = grade_folder(args.submissions, solutions=args.solutions, timeout=args.timeout,
-                        notebook_timeout=args.notebook_timeout, kernel_name=args.kernel, feedback=args.feedback)
+                        notebook_timeout=args.notebook_timeout, kernel_name=args.kernel, feedback=args.feedback,
+                        jobs=args.jobs)
     write_csv(rows, args.out)
     totals = [r for r in rows if r.part == "total"]
     print(f"{len(totals)} submissions graded; {len(rows)} rows written to {args.out}")
