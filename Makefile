@@ -20,7 +20,7 @@ course: $(STAMP)
 
 test: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/ \
-		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/ solutions/
 
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -m browser tests/browser

@@ -292,7 +292,7 @@ def _gae_s(r, v, nv, term, trunc, gamma, lam, cut="both", boot_terminal=False, b
     if not boot_trunc:
         stop = stop | trunc
     delta = r + gamma * np.where(stop, 0.0, nv) - v
-    ends = {"both": term | trunc, "terminated": term, "none": np.zeros_like(term)}[cut]
+    ends = {"both": term | trunc, "terminated": term, "truncated": trunc, "none": np.zeros_like(term)}[cut]
     A, run = np.zeros(len(r)), 0.0
     for t in range(len(r) - 1, -1, -1):
         run = delta[t] + gamma * lam * (0.0 if ends[t] else run)
@@ -396,10 +396,179 @@ MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("name,wrong,needle", MISTAKES, ids=[f"{n}-{s}" for n, _, s in MISTAKES])
+
+def _ep_ret(r, g):
+    return ref("episode_returns")(r, g)
+
+
+def _occ_untransposed(P, mu, pi, gamma):
+    v = _solve_visits(np.einsum("sa,sat->st", pi, P), mu, gamma, transpose=False)
+    return (v / v.sum())[:, None] * pi
+
+
+def _stream_late(r, d, g):
+    late = np.zeros_like(d)
+    late[1:] = d[:-1]
+    return ref("stream_returns")(r, late, g)
+
+
+def _baseline_start(ep, gamma, S):
+    G = _ep_returns(ep, gamma)
+    s0 = ep.states[:, 0]
+    return np.bincount(s0, weights=G[:, 0], minlength=S) / np.maximum(np.bincount(s0, minlength=S), 1)
+
+
+def _baseline_sum(ep, gamma, S):
+    return np.bincount(ep.states.ravel(), weights=_ep_returns(ep, gamma).ravel(), minlength=S)
+
+
+def _rf_steps(policy, theta, ep, gamma):
+    return _rf(policy, theta, ep, gamma) * ep.n_episodes / ep.mask.sum()
+
+
+def _rf_undiscounted_G(policy, theta, ep, gamma):
+    G = pg.discounted_returns(ep.rewards, 1.0, ep.mask)
+    w = gamma ** np.arange(ep.horizon) * G * ep.mask / ep.n_episodes
+    return policy.score_sum(theta, ep.states, ep.actions, w)
+
+
+def _tabular_onehot_minus_pi_everywhere(th, s, a):
+    out = -pg.softmax(th, axis=1)
+    out[s, a] += 1.0
+    return out
+
+
+def _tabular_uniform(th, s, a):
+    out = np.zeros_like(th)
+    out[s] -= 1.0 / th.shape[1]
+    out[s, a] += 1.0
+    return out
+
+
+def _tabular_diag(th, s, a):
+    out = np.zeros_like(th)
+    out[s, a] = 1.0
+    return out * (1 - pg.softmax(th, axis=1))
+
+
+def _score_grad_no_pi(mdp, policy, theta):
+    ev = pg.evaluate(mdp, policy.probs(theta))
+    s, a = np.meshgrid(np.arange(mdp.S), np.arange(mdp.A), indexing="ij")
+    return np.einsum("sa,sak->k", ev.d[:, None] * ev.Q, policy.grad_log_prob(theta, s, a)) / (1 - mdp.gamma)
+
+
+def _score_grad_mu(mdp, policy, theta):
+    ev = pg.evaluate(mdp, policy.probs(theta))
+    return pg.score_expectation(mdp, policy, theta, ev.Q, d=np.array(mdp.mu)) / (1 - mdp.gamma)
+
+
+def _exp_td(mdp, V, boot_terminal=False, zero_terminal_rows=True, gamma=None):
+    live = ~mdp.terminal
+    g = mdp.gamma if gamma is None else gamma
+    out = mdp.R + g * mdp.P @ (V if boot_terminal else V * live) - V[:, None]
+    return out * live[:, None] if zero_terminal_rows else out
+
+
+MISTAKES += [
+    # ex01
+    ("policy_transitions", lambda P, pi: P.sum(axis=1), "pi is missing"),
+    ("discounted_visits", lambda P, mu, g: _solve_visits(P, np.ones_like(mu), g), "start distribution mu is missing"),
+    ("occupancy", lambda P, mu, pi, g: _occ_untransposed(P, mu, pi, g), "untransposed system"),
+    ("occupancy", lambda P, mu, pi, g: _occ(P, mu, pi, g).sum(axis=1)[:, None] * np.ones_like(pi),
+     "pi(a|s) is missing"),
+    ("occupancy", lambda P, mu, pi, g: _occ(P, mu, pi, g).sum(axis=1), "That is d^pi"),
+    ("objective_from_occupancy", lambda rho, R, g: (rho * R).mean() / (1 - g), "not a mean"),
+    ("objective_from_occupancy", lambda rho, R, g: rho * R / (1 - g), "U is one number"),
+    # ex02
+    ("softmax_probs", lambda th: np.exp(th - th.max()) / np.exp(th - th.max()).sum(), "whole table"),
+    ("softmax_probs", lambda th: np.exp(th - th.max(axis=1, keepdims=True)), "do not sum to 1"),
+    ("softmax_probs", lambda th: th / th.sum(axis=1, keepdims=True), "exponentiate"),
+    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th) / pg.softmax(th, axis=1), "pi(a|s) factor is missing"),
+    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th, weight="d") / pg.evaluate(
+        mdp, pg.softmax(th, axis=1)).d[:, None], "state weighting is missing"),
+    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th) / (1 - mdp.gamma), "twice"),
+    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th, weight="d") / pg.evaluate(
+        mdp, pg.softmax(th, axis=1)).d[:, None] * mdp.mu[:, None], "start distribution mu"),
+    ("gradient_from_score", lambda m, p, th: _score_grad(m, p, th) / (1 - m.gamma), "twice"),
+    ("gradient_from_score", _score_grad_mu, "weighted the states by mu"),
+    ("gradient_from_score", _score_grad_no_pi, "a ~ pi(.|s) is missing"),
+    ("gradient_from_score", lambda m, p, th: _score_grad(m, p, th, use="A"), None),  # A instead of Q: correct
+    # ex03
+    ("tabular_score", _tabular_onehot_minus_pi_everywhere, "other rows"),
+    ("tabular_score", _tabular_uniform, "uniform average 1/A"),
+    ("tabular_score", _tabular_diag, "not quite"),
+    ("tabular_score", lambda th, s, a: ref("tabular_score")(th, s, a)[s], "put the row at index s"),
+    ("gaussian_score", lambda th, phi, a, sig: ((a - phi @ th) * sig**2)[:, None] * phi, "do not multiply"),
+    ("gaussian_score", lambda th, phi, a, sig: ref("gaussian_score")(th, phi, a, sig).mean(axis=0),
+     "do not average"),
+    # ex04
+    ("episode_returns", lambda r, g: np.append(_ep_ret(r, g)[1:], 0.0), "G_t includes r_t itself"),
+    ("episode_returns", lambda r, g: _ep_ret(r, g)[0], "one G_t per time step"),
+    ("batch_returns", lambda r, g, m: pg.discounted_returns(r, g) * m, "masked the output but not the rewards"),
+    ("batch_returns", lambda r, g, m: pg.discounted_returns(r, 1.0, m), "gamma is missing"),
+    ("batch_returns", lambda r, g, m: np.repeat(pg.discounted_returns(r, g, m)[:, :1], r.shape[1], axis=1) * m,
+     "G_0 used instead of G_t"),
+    ("stream_returns", _stream_late, "reset one step late"),
+    ("stream_returns", lambda r, d, g: ref("stream_returns")(np.where(d, 0.0, r), d, g), "last reward"),
+    ("stream_returns", lambda r, d, g: ref("stream_returns")(r, d, 1.0), "gamma is missing"),
+    # ex05
+    ("reinforce_gradient", lambda p, th, ep, g: _rf(p, th, ep, g, disc=False, G0=True),
+     "G_0 used instead of G_t, and gamma^t missing"),
+    ("reinforce_gradient", _rf_steps, "number of episodes N, not by the number of steps"),
+    ("reinforce_gradient", _rf_undiscounted_G, "gamma is missing inside G_t"),
+    ("state_baseline", _baseline_start, "start states"),
+    ("state_baseline", _baseline_sum, "summed G_t"),
+    ("state_baseline", lambda ep, g, S: ref("state_baseline")(ep, 1.0, S), "gamma is missing"),
+    ("reinforce_with_baseline", lambda p, th, ep, g, b: _rf(p, th, ep, g, baseline=-b), "do not add"),
+    ("reinforce_with_baseline", lambda p, th, ep, g, b: _rf(p, th, ep, g, baseline=b, mean=False),
+     "summed over episodes"),
+    ("reinforce_with_baseline", lambda p, th, ep, g, b: _rf(p, th, ep, g, baseline=b, G0=True), "G_0 used instead"),
+    # ex06
+    ("td_errors", lambda ep, V, g: _td(ep, V, g, boot_terminal=True, mask=False),
+     "mask ignored and bootstrapping from a terminal state"),
+    ("td_errors", lambda ep, V, g: _td(ep, V, 1.0), "gamma is missing"),
+    ("td_errors", lambda ep, V, g: (ep.rewards + g * np.where(ep.terminated, 0, V[ep.states]) - V[ep.next_states])
+     * ep.mask, "swapped"),
+    ("expected_td_error", lambda mdp, V: _exp_td(mdp, V, zero_terminal_rows=False), "its row must be 0"),
+    ("expected_td_error", lambda mdp, V: _exp_td(mdp, V, boot_terminal=True, zero_terminal_rows=False),
+     "bootstrapping from a terminal state"),
+    ("expected_td_error", lambda mdp, V: _exp_td(mdp, V, gamma=1.0), "gamma is missing"),
+    # ex07
+    ("gae_episode", lambda d, g, lam: ref("gae_episode")(d[::-1], g, lam)[::-1], "looks forward"),
+    ("gae_episode", lambda d, g, lam: np.append(ref("gae_episode")(d, g, lam)[1:], 0.0) * g * lam,
+     "includes delta_t itself"),
+    ("gae_episode", lambda d, g, lam: np.full(len(d), ref("gae_episode")(d, g, lam)[0]), "starts its sum at t"),
+    ("gae_batch", lambda ep, V, g, lam: _gae_b(ep, V, g, lam, cut=False, mask=False) * ep.mask,
+     "trace is not cut at the episode's end"),
+    ("gae_batch", lambda ep, V, g, lam: _gae_b(ep, V, g, 1.0), "lambda is missing"),
+    ("gae_batch", lambda ep, V, g, lam: _gae_b_gamma_missing(ep, V, g, lam), "gamma is missing in the trace"),
+    ("gae_stream", lambda r, v, nv, te, tr, g, lam: _gae_s(r, v, nv, te, tr, g, lam, cut="truncated"),
+     "trace not cut at termination"),
+    ("gae_stream", lambda r, v, nv, te, tr, g, lam: _gae_s(r, v, nv, te, tr, g, 1.0), "lambda is missing"),
+    # ex08
+    ("estimate_gradient", lambda m, p, th, N, T, rng: N * _est(m, p, th, N, T, rng), "summed over episodes"),
+]
+
+
+def _gae_b_gamma_missing(ep, V, gamma, lam):
+    """Deltas with gamma, but the trace weighted by lambda only."""
+    delta = _td(ep, V, gamma)
+    N, T = delta.shape
+    A, run = np.zeros((N, T)), np.zeros(N)
+    for t in range(T - 1, -1, -1):
+        run = delta[:, t] + lam * (1.0 - (ep.terminated[:, t] | ep.truncated[:, t])) * run
+        A[:, t] = run
+    return A
+
+
+@pytest.mark.parametrize("name,wrong,needle", MISTAKES,
+                         ids=[f"{n}-{s or 'correct-alternative'}" for n, _, s in MISTAKES])
 def test_mistake_is_named(name, wrong, needle):
     for seed in ((11,) if name == "estimate_gradient" else (11, 12)):
         r = CHECKER[name](wrong, seed=seed, quiet=True)
+        if needle is None:  # an alternative that is right
+            assert r.passed, (seed, r.message)
+            continue
         assert not r.passed, (seed, r.message)
         assert needle in r.message, (seed, r.message)
 

@@ -10,6 +10,7 @@ each is printed. Cells tagged `raises-exception` may raise; any other error fail
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -56,6 +57,8 @@ def build(py: Path, timeout: int = 600) -> float:
                 if o.output_type == "error":
                     raise RuntimeError(f"{py.name}: a cell raised {o.ename}: {o.evalue}\n{c.source[:300]}")
     nb.metadata.pop("widgets", None)
+    for i, c in enumerate(nb.cells):  # stable ids: a rebuild changes only what really changed
+        c.id = hashlib.sha1(f"{i}:{c.source}".encode()).hexdigest()[:12]
     nbformat.write(nb, py.with_suffix(".ipynb"))
     return dt
 
