@@ -49,6 +49,7 @@ class Row:
 class Config:
     quick: bool = False
     repeats: int = 7
+    exact_repeats: int = 5
     sampler_N: int = 20_000
     sampler_T: int = 100
     gym_steps: int = 20_000
@@ -56,7 +57,8 @@ class Config:
     growth_S: tuple = (250, 500, 1000, 2000)
     batch_N: int = 10_000
     batch_T: int = 200
-    loop_episodes: int = 500  # Python-loop baselines run on this many episodes, scaled up
+    loop_episodes: int = 500  # the GAE double loop runs on this many episodes, scaled up
+    loop_episodes_reinforce: int = 2500  # the per-episode REINFORCE loops (similar time per call as ours)
     widget_repeats: int = 5
     notebooks: bool = True
     widgets: bool = True
@@ -65,13 +67,26 @@ class Config:
 
     @classmethod
     def quick_config(cls, **kw) -> "Config":
-        return cls(quick=True, repeats=3, sampler_N=2000, sampler_T=50, gym_steps=2000, exact_S=300,
-                   growth_S=(75, 150, 300), batch_N=500, batch_T=40, loop_episodes=50, widget_repeats=2, **kw)
+        return cls(quick=True, repeats=3, exact_repeats=3, sampler_N=2000, sampler_T=50, gym_steps=2000, exact_S=300,
+                   growth_S=(75, 150, 300), batch_N=500, batch_T=40, loop_episodes=50, loop_episodes_reinforce=100,
+                   widget_repeats=2, **kw)
 
 
 def best_time(fn, repeats: int) -> float:
     """Minimum wall time of `repeats` calls of fn()."""
     return min(_timed(fn) for _ in range(repeats))
+
+
+def _best_wall_and_cpu(fn, repeats: int) -> tuple[float, float]:
+    """Minimum wall time and minimum process CPU time of `repeats` calls (CPU time shows what a call costs
+    by itself when the machine is shared: it excludes the time spent waiting for a core)."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        c0, t0 = time.process_time(), time.perf_counter()
+        fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return min(wall), min(cpu)
 
 
 def _timed(fn) -> float:
@@ -178,7 +193,7 @@ def fit_exponent(sizes, times) -> float:
 
 def bench_exact(cfg: Config) -> list[Row]:
     S = cfg.exact_S
-    t = _time_exact(S, cfg.repeats)
+    t = _time_exact(S, cfg.exact_repeats)
     floor = f"np.linalg.solve, one ({S} x {S}) system: {fmt_time(t['solve'])}"
     work = f"random_mdp({S}, 4, 0.9, branching=10), tabular softmax"
     r = t["gradient"] / t["solve"]
@@ -193,7 +208,7 @@ def bench_exact(cfg: Config) -> list[Row]:
     sizes = [s for s in cfg.growth_S if s != S]
     times = {S: t}
     for s in sizes:
-        times[s] = _time_exact(s, max(3, cfg.repeats // 2))
+        times[s] = _time_exact(s, cfg.exact_repeats)
     grid = sorted(times)
     k_grad = fit_exponent(grid, [times[s]["gradient"] for s in grid])
     k_solve = fit_exponent(grid, [times[s]["solve"] for s in grid])
@@ -222,37 +237,39 @@ def _batch(cfg: Config):
 def bench_estimators(cfg: Config) -> list[Row]:
     mdp, policy, theta, pi, ep, V = _batch(cfg)
     N, T = ep.states.shape
-    n = min(cfg.loop_episodes, N)
+    n, n_rf = min(cfg.loop_episodes, N), min(cfg.loop_episodes_reinforce, N)
     gamma, lam = mdp.gamma, 0.95
     # the baselines compute the same numbers
     ref = pg.gae(ep, V, gamma, lam)
     np.testing.assert_allclose(base.gae_double_loop(ep, V, gamma, lam, n), ref[:n], rtol=0, atol=1e-10)
-    sub = pg.Episodes(*(getattr(ep, f)[:n] for f in pg.Episodes.__dataclass_fields__))
+    sub = pg.Episodes(*(getattr(ep, f)[:n_rf] for f in pg.Episodes.__dataclass_fields__))
     g_sub = pg.reinforce_gradient(policy, theta, sub, gamma)
-    np.testing.assert_allclose(base.reinforce_per_episode(pi, ep, gamma, n), g_sub, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(base.reinforce_per_episode_textbook(pi, ep, gamma, n), g_sub, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(base.reinforce_per_episode(pi, ep, gamma, n_rf), g_sub, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(base.reinforce_per_episode_textbook(pi, ep, gamma, n_rf), g_sub, rtol=1e-9,
+                               atol=1e-9)
 
     t = interleaved({
         "gae": lambda: pg.gae(ep, V, gamma, lam),
         "gae_loop": lambda: base.gae_double_loop(ep, V, gamma, lam, n),
         "reinforce": lambda: pg.reinforce_gradient(policy, theta, ep, gamma),
-        "rf_loop": lambda: base.reinforce_per_episode(pi, ep, gamma, n),
-        "rf_textbook": lambda: base.reinforce_per_episode_textbook(pi, ep, gamma, n),
+        "rf_loop": lambda: base.reinforce_per_episode(pi, ep, gamma, n_rf),
+        "rf_textbook": lambda: base.reinforce_per_episode_textbook(pi, ep, gamma, n_rf),
     }, cfg.repeats)
     work = f"N={N:,}, T={T}, every step real (random_mdp(50, 4, 0.99), no terminal state)"
     loop_gae = t["gae_loop"] * N / n
-    loop_rf = t["rf_loop"] * N / n
-    loop_tb = t["rf_textbook"] * N / n
+    loop_rf = t["rf_loop"] * N / n_rf
+    loop_tb = t["rf_textbook"] * N / n_rf
     scale = f"timed on {n:,} episodes, scaled to {N:,}"
+    scale_rf = f"timed on {n_rf:,} episodes, scaled to {N:,}"
     rows = [
         Row("estimators", f"pg.gae [{work}]", fmt_time(t["gae"]),
             f"Python double loop over (n, t): {fmt_time(loop_gae)} ({scale})", loop_gae / t["gae"], "x faster",
             ">= 50x", loop_gae / t["gae"] >= 50),
         Row("estimators", "pg.reinforce_gradient, same batch", fmt_time(t["reinforce"]),
-            f"per-episode Python loop, numpy inside: {fmt_time(loop_rf)} ({scale})", loop_rf / t["reinforce"],
+            f"per-episode Python loop, numpy inside: {fmt_time(loop_rf)} ({scale_rf})", loop_rf / t["reinforce"],
             "x faster", ">= 20x", loop_rf / t["reinforce"] >= 20),
         Row("estimators", "  (info) vs the textbook per-episode loop (returns by a loop over t)",
-            fmt_time(t["reinforce"]), f"{fmt_time(loop_tb)} ({scale})", loop_tb / t["reinforce"], "x faster", "",
+            fmt_time(t["reinforce"]), f"{fmt_time(loop_tb)} ({scale_rf})", loop_tb / t["reinforce"], "x faster", "",
             None),
     ]
     return rows
@@ -273,13 +290,13 @@ def bench_widgets(cfg: Config, explorers: dict | None = None) -> list[Row]:
         try:
             ex = factory()
             ex.refresh()  # warm-up: first draw, caches
-            dt = best_time(ex.refresh, cfg.widget_repeats)
+            dt, cpu = _best_wall_and_cpu(ex.refresh, cfg.widget_repeats)
         except Exception as e:  # report, keep going
-            rows.append(Row("widgets", f"{name}: Explorer.refresh()", f"failed: {type(e).__name__}: {e}"[:80], "",
-                            None, "", "< 150 ms", False))
+            rows.append(Row("widgets", f"{name}: Explorer.refresh()", f"failed: {type(e).__name__}: {_last_line(e)}",
+                            "", None, "", "< 150 ms", False))
             continue
-        rows.append(Row("widgets", f"{name}: Explorer.refresh() at default settings", fmt_time(dt), "", None, "",
-                        "< 150 ms", dt < 0.150))
+        rows.append(Row("widgets", f"{name}: Explorer.refresh() at default settings",
+                        f"{fmt_time(dt)} (CPU {fmt_time(cpu)})", "", None, "", "< 150 ms", dt < 0.150))
     return rows
 
 
@@ -314,8 +331,8 @@ def bench_notebooks(cfg: Config, sources: list[Path] | None = None, build=None) 
             try:
                 dt = build(work / py.name, timeout=cfg.notebook_timeout)
             except Exception as e:
-                rows.append(Row("notebooks", f"{py.stem}", f"failed: {type(e).__name__}: {str(e)[:60]}", "", None, "",
-                                "", False))
+                rows.append(Row("notebooks", f"{py.stem}", f"failed: {type(e).__name__}: {_last_line(e)}", "", None,
+                                "", "", False))
                 continue
             total += dt
             rows.append(Row("notebooks", f"{py.stem}", f"{dt:.1f} s", "", None, "", "", None))
@@ -323,6 +340,12 @@ def bench_notebooks(cfg: Config, sources: list[Path] | None = None, build=None) 
     rows.append(Row("notebooks", f"all {len(sources)} notebooks, sequential, one fresh kernel each",
                     f"{total:.1f} s", "", None, "", "< 120 s total", ok))
     return rows
+
+
+def _last_line(e: Exception, width: int = 100) -> str:
+    """The last non-empty line of an exception's message (a notebook error ends with 'Name: message')."""
+    lines = [x.strip() for x in str(e).splitlines() if x.strip()]
+    return (lines[-1] if lines else "")[:width]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -368,20 +391,19 @@ def format_text(rows: list[Row]) -> str:
 
 def format_markdown(rows: list[Row]) -> str:
     def esc(s: str) -> str:
-        return s.replace("|", "\\|")
+        return " ".join(s.split()).replace("|", "\\|")
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     lines += ["| " + " | ".join(esc(c) for c in cells) + " |" for cells in table_rows(rows)]
     return "\n".join(lines)
 
 
+_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def environment() -> str:
     import numpy
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
-    try:
-        from threadpoolctl import threadpool_info
-        blas = ", ".join(f"{i['internal_api']} {i['num_threads']} threads" for i in threadpool_info())
-    except Exception:
-        blas = f"BLAS threads: {os.environ.get('OPENBLAS_NUM_THREADS', 'default')}"
+    blas = f"BLAS threads: {os.environ.get('OPENBLAS_NUM_THREADS', 'default')}"
     return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; Python {platform.python_version()}, "
             f"numpy {numpy.__version__}; {os.cpu_count()} CPUs; {blas}; load average {load[0]:.2f}")
 
@@ -407,10 +429,19 @@ def main(argv=None) -> int:
     ap.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     ap.add_argument("--no-widgets", action="store_true", help="skip the widget updates")
     ap.add_argument("--only", nargs="+", choices=["sampler", "exact", "estimators", "widgets", "notebooks"])
+    ap.add_argument("--blas-threads", type=int, default=None,
+                    help="run with this many BLAS threads (1 gives steadier figures on a shared machine)")
     args = ap.parse_args(argv)
+    if args.blas_threads and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.blas_threads):
+        # the thread count is read when numpy loads: start again with it set
+        env = dict(os.environ, **{k: str(args.blas_threads) for k in _BLAS_VARS})
+        env["PYTHONPATH"] = os.pathsep.join(x for x in (str(ROOT), env.get("PYTHONPATH")) if x)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.run", *argv], env)
     cfg = Config.quick_config() if args.quick else Config()
     if args.repeats:
-        cfg.repeats = args.repeats
+        cfg.repeats = cfg.exact_repeats = args.repeats
     cfg.notebooks = not args.no_notebooks
     cfg.widgets = not args.no_widgets
     log = (lambda *a: print(*a, file=sys.stderr, flush=True))

@@ -152,8 +152,9 @@ assert np.allclose(ev_ab.d, [0.1, 0.9]) and np.isclose(ev_ab.U, 9.0) and np.iscl
 assert np.isclose(sum_rho_Q, 9.9) and not np.isclose(sum_rho_Q, ev_ab.U)
 
 # %% [markdown]
-# In general $\sum_{s,a}\rho\,Q = (1-\gamma)\sum_t\gamma^t\,\mathbb{E}[V(s_t)]$, a different number
-# from $U$ unless $d^\pi = \mu$ (the start distribution is already stationary, as with one state).
+# In general $\sum_{s,a}\rho\,Q = \sum_s d^\pi(s) V(s) = (1-\gamma)\sum_t\gamma^t\,\mathbb{E}[V(s_t)]$: an
+# average of the values of the states visited, not the value of the start. It equals $U$ when
+# $d^\pi = \mu$ (the start distribution is already stationary, as with one state), not in general.
 # On the random MDP above:
 
 # %%
@@ -196,9 +197,10 @@ assert np.all(np.abs(freq - ev5.d) < 4 * se_freq)
 # the visits **normalised to sum 1**, and then
 # $U = \text{effective\_horizon}\cdot\sum_{s,a}\rho\, r$. With $\gamma = 1$ the factor $(1-\gamma)$ would
 # be 0: there the visits are the expected **numbers of visits** per episode, their total is the expected
-# episode length, and their normalisation is Sutton & Barto's on-policy distribution
-# $\mu(s) = \eta(s)/\sum_{s'}\eta(s')$ (their Section 9.2). Check on the short corridor (reward $-1$ per
-# step, $\gamma = 1$, "right" with probability $p = 0.5$ in every state):
+# episode length, and their normalisation is Sutton & Barto's on-policy distribution (their Section 9.2:
+# the expected visits $\eta(s)$ divided by $\sum_{s'}\eta(s')$; they call it $\mu$, our start
+# distribution's name). Check on the short corridor (reward $-1$ per step, $\gamma = 1$, "right" with
+# probability $p = 0.5$ in every state):
 
 # %%
 corridor = pg.short_corridor()
@@ -233,8 +235,8 @@ except ValueError as err:
 # $U$ collects rewards where the policy actually goes, so a change of the policy in state $s$ changes $U$
 # in proportion to how often (and how early) $s$ is visited: in notebook 02 the gradient is
 # $\nabla U = \sum_s \text{visits}(s)\sum_a \nabla\pi(a|s)\,Q(s,a)$. Weighting states uniformly instead
-# gives a direction that is not the gradient of $U$ (nor of any simple objective) and spends effort on
-# states the policy never reaches. To make that visible, add an unreachable column behind a wall to the
+# gives a direction that is not the gradient of $U$ (nor of the average value over states, see below) and
+# spends effort on states the policy never reaches. To make that visible, add an unreachable column behind a wall to the
 # grid (states 4 and 8, next to a pit and a goal of their own). The exact gradient is **zero** there; the
 # uniformly weighted direction is not, and a step along it improves $U$ less than a step of the same length
 # along $\nabla U$.

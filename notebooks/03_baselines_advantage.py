@@ -15,7 +15,6 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import pgcourse as pg
-import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)

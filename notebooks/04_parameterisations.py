@@ -19,7 +19,6 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import pgcourse as pg
-import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
@@ -226,7 +225,7 @@ assert abs(g_mc - g_exact) < 4 * g_se
 # (`pg.LinearQuadratic`, defaults $a = b = q = 1$, $r = 0.5$, $\gamma = 0.9$). Three checks: the closed-form
 # gradient against finite differences of the closed-form $U$; the finite-horizon gradient tends to the
 # infinite-horizon one; REINFORCE from $4\cdot10^4$ sampled episodes of $T = 30$ steps matches the exact
-# $T = 30$ gradient within its standard error.
+# $T = 30$ gradient within its standard error, and with episodes of 150 steps the infinite-horizon one.
 
 # %%
 lqr = pg.LinearQuadratic()
@@ -234,7 +233,7 @@ theta_c, sigma_c, T = np.array([-0.5]), 0.3, 30
 for horizon in [10, 30, 100, None]:
     exact = lqr.gradient(theta_c, sigma_c, horizon)[0]
     fd = (lqr.objective(theta_c + 1e-6, sigma_c, horizon) - lqr.objective(theta_c - 1e-6, sigma_c, horizon)) / 2e-6
-    print(f"T = {str(horizon):4s}  U = {lqr.objective(theta_c, sigma_c, horizon):8.4f}   dU/dtheta exact = {exact:8.4f}"
+    print(f"T = {horizon!s:4}  U = {lqr.objective(theta_c, sigma_c, horizon):8.4f}   dU/dtheta exact = {exact:8.4f}"
           f"   finite diff = {fd:8.4f}")
     assert np.isclose(exact, fd, atol=1e-5)
 assert np.isclose(lqr.gradient(theta_c, sigma_c, 400)[0], lqr.gradient(theta_c, sigma_c)[0])
@@ -247,6 +246,13 @@ print(f"T = 30: exact dU/dtheta = {lqr.gradient(theta_c, sigma_c, T)[0]:.4f}"
       f"   REINFORCE (40000 episodes) = {g_mc:.3f} +- {g_se:.3f}")
 print(f"        one episode's estimate: mean {g_mc:.2f}, standard deviation {per_episode.std(ddof=1):.1f}")
 assert abs(g_mc - lqr.gradient(theta_c, sigma_c, T)[0]) < 4 * g_se
+
+# the infinite horizon: episodes of T = 150 steps (gamma^150 ~ 1e-7, the cut is far below the noise)
+per_episode_long = pgw.lqr_reinforce_samples(lqr, policy_c, theta_c, 40000, 150, np.random.default_rng(9))
+g_mc, g_se = pgw.mean_se(per_episode_long)
+print(f"T = oo: exact dU/dtheta = {lqr.gradient(theta_c, sigma_c)[0]:.4f}"
+      f"   REINFORCE (40000 episodes of 150 steps) = {g_mc:.3f} +- {g_se:.3f}")
+assert abs(g_mc - lqr.gradient(theta_c, sigma_c)[0]) < 4 * g_se
 
 # %% [markdown]
 # Forty thousand episodes and the standard error is still about 7% of the gradient: one episode's estimate

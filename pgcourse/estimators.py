@@ -43,7 +43,7 @@ def _row_blocks(N: int, T: int) -> list[tuple[int, int]]:
     copied time-major, so the loop over t reads contiguous rows that stay in the cache (a performance
     device: the arithmetic, and so every result bit, is that of the plain column-by-column loop)."""
     b = max(64, _BLOCK_ELEMENTS // max(T, 1))
-    return [(i, min(i + b, N)) for i in range(0, N, b)]
+    return [(i, min(i + b, N)) for i in range(0, N, b)] or [(0, 0)]
 
 
 def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
@@ -108,15 +108,17 @@ def gae(episodes: Episodes, V, gamma, lam) -> np.ndarray:
     gl = gamma * lam
     adv = np.empty((N, T))
     blocks = _row_blocks(N, T)
-    bufs = np.empty((3, T, blocks[0][1]))  # reused by every block
+    rows, cols = np.empty((2, blocks[0][1], T)), np.empty((2, T, blocks[0][1]))  # reused by every block
     for i, j in blocks:  # on time-major copies of a block of episodes (rows)
-        d, v, c = bufs[:, :, :j - i]
-        V.take(ep.next_states[i:j].T, out=d)  # delta_t by the operations of td_errors
-        np.copyto(d, 0.0, where=ep.terminated[i:j].T)
-        d *= gamma
-        d += ep.rewards[i:j].T
-        d -= V.take(ep.states[i:j].T, out=v)
-        d *= ep.mask[i:j].T
+        e, v = rows[:, :j - i]
+        V.take(ep.next_states[i:j], out=e)  # delta_t by the operations of td_errors
+        np.copyto(e, 0.0, where=ep.terminated[i:j])
+        e *= gamma
+        e += ep.rewards[i:j]
+        e -= V.take(ep.states[i:j], out=v)
+        e *= ep.mask[i:j]
+        d, c = cols[:, :, :j - i]
+        d[...] = e.T
         np.multiply(ep.mask[i:j, 1:].T, gl, out=c[:-1])  # gamma lam c_t, c_t = mask[:, t + 1]: the next
         c[-1] = 0.0                                        # step is real (0 at t = T - 1)
         nxt = np.zeros(j - i)

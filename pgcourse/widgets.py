@@ -120,13 +120,21 @@ def demo_grid_policy():
     return 0.7 * pistar + 0.3 / base.A
 
 
-def _head(episodes, n):
+def _nb02_head(episodes, n):
     """The first n episodes of a batch, as an Episodes batch of its own."""
     import dataclasses
     return type(episodes)(**{f.name: getattr(episodes, f.name)[:n] for f in dataclasses.fields(episodes)})
 
 
-def _slider(kind, value, lo, hi, step, desc, **kw):
+def _nb02_fixed_layout(fig, **margins) -> dict:
+    """Switch this explorer's figure from constrained layout to fixed margins, returned as gridspec_kw for
+    fig.subplots: the constrained-layout pass costs ~50 ms per refresh, a third of the budget."""
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine(None)  # None, not "none": a "none" placeholder still makes savefig draw twice
+    return margins
+
+
+def _nb02_slider(kind, value, lo, hi, step, desc, **kw):
     import ipywidgets as W
     cls = W.IntSlider if kind == "int" else W.FloatSlider
     return cls(value=value, min=lo, max=hi, step=step, description=desc, continuous_update=False,
@@ -137,14 +145,14 @@ def _slider(kind, value, lo, hi, step, desc, **kw):
 def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explorer:
     """Gridworld: exact V (heatmap + policy arrows) beside the running mean of sampled returns G_0 from
     the start, which must settle on the exact V(start) = U. Episodes are sampled once per slip value
-    (N_max = 5000, horizon 150, seeded) and the first n_episodes are used."""
+    (N_max = 5000, horizon 100, seeded) and the first n_episodes are used."""
     import numpy as np
 
     import pgcourse as pg
 
     from . import plots
     pi = demo_grid_policy()
-    n_max, horizon = 5000, 150
+    n_max, horizon = 5000, 100
     cache = {}
 
     def batch(slip):
@@ -157,9 +165,10 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
     def compute(fig, gamma, slip, n_episodes):
         mdp = pg.gridworld(gamma=gamma, slip=slip)
         ev = pg.evaluate(mdp, pi)
-        ep = _head(batch(slip), int(n_episodes))
+        ep = _nb02_head(batch(slip), int(n_episodes))
         G0 = pg.discounted_returns(ep.rewards, gamma, ep.mask)[:, 0]
-        ax1, ax2 = fig.subplots(1, 2)
+        gs = _nb02_fixed_layout(fig, left=0.04, right=0.98, bottom=0.14, top=0.91, wspace=0.12, width_ratios=[1, 1.35])
+        ax1, ax2 = fig.subplots(1, 2, gridspec_kw=gs)
         plots.value_policy_heatmap(ax1, mdp, ev.V, pi, title=f"exact V, gamma = {gamma:.2f}, slip = {slip:.2f}")
         plots.running_mean(ax2, G0, ev.U, label="mean of sampled G_0", ylabel="return from the start",
                            title="sampled returns vs exact V(start)")
@@ -169,9 +178,9 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
                 f"mean episode length {ep.lengths.mean():.2f})")
 
     def controls():
-        return {"gamma": _slider("float", gamma, 0.5, 0.99, 0.01, "gamma"),
-                "slip": _slider("float", slip, 0.0, 0.5, 0.05, "slip"),
-                "n_episodes": _slider("int", n_episodes, 10, n_max, 10, "episodes N")}
+        return {"gamma": _nb02_slider("float", gamma, 0.5, 0.99, 0.01, "gamma"),
+                "slip": _nb02_slider("float", slip, 0.0, 0.5, 0.05, "slip"),
+                "n_episodes": _nb02_slider("int", n_episodes, 10, n_max, 10, "episodes N")}
 
     return Explorer(compute, {"gamma": gamma, "slip": slip, "n_episodes": n_episodes}, controls,
                     title="Exact V beside sampled returns")
@@ -196,16 +205,17 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
     def compute(fig, gamma, n_episodes):
         mdp = base.with_gamma(gamma)
         d = pg.evaluate(mdp, pi).d
-        d_hat = pg.visitation_frequencies(_head(episodes, int(n_episodes)), mdp.S, gamma)
-        plots.visitation_pair(fig, mdp, d, d_hat, int(n_episodes))
+        d_hat = pg.visitation_frequencies(_nb02_head(episodes, int(n_episodes)), mdp.S, gamma)
+        gs = _nb02_fixed_layout(fig, left=0.02, right=0.98, bottom=0.14, top=0.91, wspace=0.0)
+        plots.visitation_pair(fig, mdp, d, d_hat, int(n_episodes), gridspec_kw=gs)
         tv = 0.5 * np.abs(d - d_hat).sum()
         s0 = int(np.argmax(mdp.mu))
         return (f"exact    d(start) = {d[s0]:.4f}   sampled  d(start) = {d_hat[s0]:.4f}\n"
                 f"total variation distance 1/2 sum |d - d_hat| = {tv:.4f}  (gamma = {gamma:.2f}, N = {int(n_episodes)})")
 
     def controls():
-        return {"gamma": _slider("float", gamma, 0.0, 0.99, 0.01, "gamma"),
-                "n_episodes": _slider("int", n_episodes, 10, n_max, 10, "episodes N")}
+        return {"gamma": _nb02_slider("float", gamma, 0.0, 0.99, 0.01, "gamma"),
+                "n_episodes": _nb02_slider("int", n_episodes, 10, n_max, 10, "episodes N")}
 
     return Explorer(compute, {"gamma": gamma, "n_episodes": n_episodes}, controls,
                     title="Sampled discounted visitation frequencies converge to d^pi")
@@ -251,13 +261,13 @@ def gradient_explorer(theta_scale=1.0, n_episodes=2000, seed=0, n_batches=20) ->
         theta = theta_scale * direction
         exact = pg.policy_gradient(mdp, policy, theta)
         n = int(n_episodes) - int(n_episodes) % n_batches
-        ep = _head(batch(theta_scale), n)
+        ep = _nb02_head(batch(theta_scale), n)
         k = n // n_batches
-        parts = np.array([pg.reinforce_gradient(policy, theta, _slice(ep, b * k, (b + 1) * k), mdp.gamma)
+        parts = np.array([pg.reinforce_gradient(policy, theta, _nb02_slice(ep, b * k, (b + 1) * k), mdp.gamma)
                           for b in range(n_batches)])
         est = parts.mean(axis=0)
         se = parts.std(axis=0, ddof=1) / np.sqrt(n_batches)
-        ax = fig.subplots()
+        ax = fig.subplots(gridspec_kw=_nb02_fixed_layout(fig, left=0.08, right=0.98, bottom=0.14, top=0.91))
         plots.gradient_bars(ax, exact[live], est[live], se[live], labels,
                             title=f"exact vs sampled gradient, theta = {theta_scale:.2f} * direction, N = {n}")
         cos = float(exact.ravel() @ est.ravel() / (np.linalg.norm(exact) * np.linalg.norm(est)))
@@ -267,14 +277,14 @@ def gradient_explorer(theta_scale=1.0, n_episodes=2000, seed=0, n_batches=20) ->
                 f"relative error |g_hat - grad U| / |grad U| = {rel:.3f}  (N = {n})")
 
     def controls():
-        return {"theta_scale": _slider("float", theta_scale, -2.0, 2.0, 0.25, "theta scale"),
-                "n_episodes": _slider("int", n_episodes, 100, n_max, 100, "episodes N")}
+        return {"theta_scale": _nb02_slider("float", theta_scale, -2.0, 2.0, 0.25, "theta scale"),
+                "n_episodes": _nb02_slider("int", n_episodes, 100, n_max, 100, "episodes N")}
 
     return Explorer(compute, {"theta_scale": theta_scale, "n_episodes": n_episodes}, controls,
                     title="Score-times-return estimates vs the exact gradient")
 
 
-def _slice(episodes, lo, hi):
+def _nb02_slice(episodes, lo, hi):
     import dataclasses
     return type(episodes)(**{f.name: getattr(episodes, f.name)[lo:hi] for f in dataclasses.fields(episodes)})
 
@@ -286,7 +296,6 @@ def _slice(episodes, lo, hi):
 def reward_shifted(mdp, shift: float):
     """The same MDP with `shift` added to r(s, a) of every non-terminal state (terminal states keep 0):
     a common offset in the rewards, which a baseline b(s) is there to remove."""
-    import numpy as np
     from .mdp import TabularMDP
     live = ~mdp.terminal
     return TabularMDP(mdp.P, mdp.R + float(shift) * live[:, None], mdp.mu, mdp.gamma,
@@ -329,6 +338,7 @@ def mc_action_values(episodes, gamma, S: int, A: int):
     """Every-visit Monte Carlo estimate of Q: the average of G_t over the real steps with (s_t, a_t) = (s, a),
     shape (S, A), and the visit counts (S, A). Pairs never tried get 0."""
     import numpy as np
+
     from .estimators import discounted_returns
     ep = episodes
     G = discounted_returns(ep.rewards, gamma, ep.mask)
@@ -371,6 +381,7 @@ def lqr_reinforce_samples(lqr, policy, theta, n_episodes: int, horizon: int, rng
     `lqr.reinforce_gradient(...)` with the same rng state, an unbiased estimate of lqr.gradient(theta, sigma,
     horizon)."""
     import numpy as np
+
     from .estimators import discounted_returns
     xs, us, rs = lqr.rollout(policy, theta, n_episodes, horizon, rng)
     G = discounted_returns(rs, lqr.gamma)
@@ -378,17 +389,18 @@ def lqr_reinforce_samples(lqr, policy, theta, n_episodes: int, horizon: int, rng
     return (lqr.gamma ** np.arange(xs.shape[1]) * score * G).sum(axis=1)
 
 
-def _two_axes(fig, width_ratios=(1, 1), sharey=False):
+def _nb03_two_axes(fig, width_ratios=(1, 1), sharey=False):
     """Two side-by-side axes with fixed margins: switches the figure's constrained layout off (its extra
     layout pass costs tens of ms per redraw, too much for a slider)."""
-    fig.set_layout_engine("none")
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine(None)  # None, not "none": a "none" placeholder still makes savefig draw twice
     gs = fig.add_gridspec(1, 2, left=0.07, right=0.98, bottom=0.2, top=0.9, wspace=0.22,
                           width_ratios=list(width_ratios))
     ax1 = fig.add_subplot(gs[0])
     return ax1, fig.add_subplot(gs[1], sharey=ax1 if sharey else None)
 
 
-def _pair_labels(mdp, states):
+def _nb03_pair_labels(mdp, states):
     return [f"({s},{a})" for s in states for a in range(mdp.A)]
 
 
@@ -404,9 +416,11 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
 
     Precomputed once: the exact quantities and the per-episode estimates of n_max episodes for every
     baseline (a slider takes the first N of them)."""
-    import numpy as np
     import ipywidgets as W
+    import numpy as np
+
     import pgcourse as pg
+
     from . import plots
 
     mdp = reward_shifted(pg.random_mdp(5, 3, 0.9, np.random.default_rng(seed), n_terminal=1), shift)
@@ -425,7 +439,7 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
         samples[name] = samples[name].reshape(n_max, -1)
         expected[name] = (ev.effective_horizon * pg.score_expectation(mdp, policy, theta, ev.Q - b))[live].ravel()
     exact = grad[live].ravel()
-    labels = _pair_labels(mdp, live)
+    labels = _nb03_pair_labels(mdp, live)
     j = int(np.argmax(np.abs(exact)))  # the component shown in the histogram
     var_none = float(np.trace(np.cov(samples["none"].T)))
 
@@ -434,22 +448,24 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
         m, se = mean_se(X)
         tr = float(np.trace(np.cov(X.T)))
         tr_none = float(np.trace(np.cov(samples["none"][:n_episodes].T)))
-        ax1, ax2 = _two_axes(fig, width_ratios=(1.4, 1))
-        plots.gradient_components(ax1, exact, m, se, labels=labels, expected=expected[baseline],
-                                  title=f"baseline {baseline}, N = {n_episodes} episodes")
-        plots.estimate_histogram(ax2, X[:, j], exact=exact[j], expected=expected[baseline][j],
+        ax1, ax2 = _nb03_two_axes(fig, width_ratios=(1.4, 1))
+        plots.gradient_components(ax1, exact, m, se, labels=labels, expected=expected[baseline], legend=False,
+                                  title="grad U (bars), E[estimator] (red), sampled +- 2 s.e. (blue)")
+        plots.estimate_histogram(ax2, X[:, j], exact=exact[j], expected=expected[baseline][j], legend=False,
                                  xlabel=f"per-episode estimate of component {labels[j]}",
-                                 title="one component, per episode")
+                                 title="mean (blue), exact (black), E[estimator] (red)")
         bias = expected[baseline] - exact
-        z = np.abs(m - expected[baseline]) / np.maximum(se, 1e-12)
+        seen = se > 0  # a component whose state no episode of the first N visited has s.e. 0: skip it
+        z = np.abs(m - expected[baseline])[seen] / se[seen]
         return "\n".join([
             f"baseline {baseline:8s}  N = {n_episodes} episodes (the first N of {n_max}, seed 0)",
-            f"component {labels[j]}:  exact grad U = {exact[j]:.4f}   E[estimator] = {expected[baseline][j]:.4f}"
-            f"   sampled = {m[j]:.3f} +- {se[j]:.3f}",
+            (f"component {labels[j]}:  exact grad U = {exact[j]:.4f}   E[estimator] = {expected[baseline][j]:.4f}"
+            f"   sampled = {m[j]:.3f} +- {se[j]:.3f}"),
             f"exact bias  max_k |E[estimator] - grad U| = {np.abs(bias).max():.4f}",
-            f"sampled     max_k |mean - E[estimator]| / s.e. = {z.max():.2f}",
-            f"variance    trace Cov(per-episode estimate) = {tr:.3f}   (no baseline: {tr_none:.3f},"
-            f" ratio {tr / tr_none:.3f})",
+            f"sampled     max_k |mean - E[estimator]| / s.e. = {z.max():.2f}"
+            + ("" if seen.all() else f"   ({int((~seen).sum())} components never sampled)"),
+            (f"variance    trace Cov(per-episode estimate) = {tr:.3f}   (no baseline: {tr_none:.3f},"
+            f" ratio {tr / tr_none:.3f})"),
         ])
 
     def make_controls():
@@ -473,9 +489,11 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
     their mean +- s.e. beside the exact gradient -2 (theta - a_star), and the exact variance
     (`bandit_score_variance`) beside the sampled one.
     Precomputed once: n_max standard normals z (a = theta + sigma z reuses them for every sigma)."""
-    import numpy as np
     import ipywidgets as W
+    import numpy as np
+
     import pgcourse as pg
+
     from . import plots
 
     bandit = pg.QuadraticBandit(a_star)
@@ -483,8 +501,10 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
     z = np.random.default_rng(seed).standard_normal(n_max)
     exact = float(bandit.gradient(th)[0])
     sig_grid = np.geomspace(0.02, 3.0, 80)
-    var_grid = {c: np.array([bandit_score_variance(theta, s, a_star, centred=c) for s in sig_grid])
-                for c in (False, True)}
+    lsig = np.log10(sig_grid)
+    lvar = {c: np.log10([bandit_score_variance(theta, s, a_star, centred=c) for s in sig_grid]) for c in (False, True)}
+    xt, xtl = np.log10([0.02, 0.1, 0.5, 2.0]), ["0.02", "0.1", "0.5", "2"]
+    yt, ytl = np.arange(0, 5), ["1", "10", "100", "1e3", "1e4"]
 
     def compute(fig, sigma=0.5, n_samples=10000, baseline=False):
         policy = pg.GaussianPolicy(sigma)
@@ -494,22 +514,24 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
         m, se = mean_se(g)
         v_exact = bandit_score_variance(theta, sigma, a_star, centred=baseline)
         v_s = float(g.var(ddof=1))
-        ax1, ax2 = _two_axes(fig)
-        plots.estimate_histogram(ax1, g, exact=exact, xlabel="(r(a) - b) (a - theta) / sigma^2",
-                                 title=f"sigma = {sigma:.2f}, N = {n_samples}, b = {'U' if baseline else '0'}")
-        ax2.loglog(sig_grid, var_grid[False], "k-", lw=1, label="exact Var, b = 0")
-        ax2.loglog(sig_grid, var_grid[True], "k--", lw=1, label="exact Var, b = U(theta)")
-        ax2.loglog([sigma], [v_s], "o", color="C0", label="sampled Var")
-        ax2.axvline(sigma, color="C0", lw=0.6)
-        ax2.set_xlabel("sigma")
-        ax2.set_ylabel("variance of one estimate")
-        ax2.set_title("variance of one estimate vs sigma", fontsize=10)
-        ax2.legend(fontsize=7)
+        ax1, ax2 = _nb03_two_axes(fig)
+        plots.estimate_histogram(ax1, g, exact=exact, legend=False, xlabel="(r(a) - b) (a - theta) / sigma^2",
+                                 title=f"N = {n_samples}: mean (blue) vs exact (black)")
+        # log-log drawn on linear axes with a few fixed ticks: log axes cost ~50 ms more per redraw
+        ax2.plot(lsig, lvar[False], "k-", lw=1)
+        ax2.plot(lsig, lvar[True], "k--", lw=1)
+        ax2.plot([np.log10(sigma)], [np.log10(v_s)], "o", color="C0")
+        ax2.axvline(np.log10(sigma), color="C0", lw=0.6)
+        ax2.set_xticks(xt, xtl)
+        ax2.set_yticks(yt, ytl)
+        ax2.set_xlabel("sigma (log scale)")
+        ax2.set_ylabel("Var of one estimate (log)")
+        ax2.set_title("exact Var: b = 0 (solid), b = U (dashed); sampled (dot)", fontsize=9, y=1.0)
         return "\n".join([
             f"sigma = {sigma:.2f}  N = {n_samples}  theta = {theta:.2f}  a* = {a_star:.2f}  baseline b = "
             + (f"U(theta) = {b:.4f}" if baseline else "0"),
-            f"exact   dU/dtheta = {exact:.4f}          sampled = {m:.3f} +- {se:.3f}"
-            f"   (|diff| / s.e. = {abs(m - exact) / se:.2f})",
+            (f"exact   dU/dtheta = {exact:.4f}          sampled = {m:.3f} +- {se:.3f}"
+            f"   (|diff| / s.e. = {abs(m - exact) / se:.2f})"),
             f"exact   Var(one estimate) = {v_exact:.2f}   sampled = {v_s:.2f}",
             f"exact   s.e. of the mean  = {np.sqrt(v_exact / n_samples):.4f}",
         ])
@@ -542,9 +564,11 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
     runs: optional {(N, baseline): (len(seeds), n_iters + 1) exact-U curves} already computed by the caller with
     exactly these settings (pg.train(..., lr, n_iters, n_episodes=N, horizon, seed=s, critic="exact") for s in
     seeds), to fill the cache instead of recomputing them."""
-    import numpy as np
     import ipywidgets as W
+    import numpy as np
+
     import pgcourse as pg
+
     from . import plots
 
     mdp = pg.gridworld(step_reward=-0.02)
@@ -573,12 +597,13 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
     def compute(fig, n_episodes=10, baseline=True):
         U = curves(n_episodes, baseline)
         name = "REINFORCE" + (" + baseline V" if baseline else "")
-        ax1, ax2 = _two_axes(fig, sharey=True)
-        plots.learning_curves(ax1, {"exact gradient": exact_U, f"{name}, N = {n_episodes}": U},
-                              optimum=u_star, title=f"lr = {lr}: U vs iteration")
+        ax1, ax2 = _nb03_two_axes(fig, sharey=True)
+        plots.learning_curves(ax1, {"exact gradient": exact_U, f"{name}, N = {n_episodes}": U}, legend=False,
+                              optimum=u_star, title="exact ascent (blue) vs sampled (orange), U* dashed")
         eps = np.arange(n_iters + 1) * n_episodes
-        plots.learning_curves(ax2, {f"{name}, N = {n_episodes}": U}, x=eps, optimum=u_star,
-                              xlabel="episodes used", title="U vs episodes sampled", first_color=1)
+        plots.learning_curves(ax2, {f"{name}, N = {n_episodes}": U}, x=eps, optimum=u_star, legend=False,
+                              xlabel="episodes used", title=f"{name}, N = {n_episodes}: U vs episodes",
+                              first_color=1)
         k = [n_iters // 4, n_iters // 2, n_iters]
         return "\n".join([
             f"{name}, N = {n_episodes} episodes / iteration, lr = {lr}, {len(seeds)} seeds; optimal U* = {u_star:.4f}",
@@ -864,6 +889,19 @@ def score_table(scores) -> str:
     return "\n".join([head] + [s.row() for s in scores])
 
 
+def _fixed_layout(ex: Explorer) -> Explorer:
+    """Fixed margins instead of the constrained layout engine for a two-axes explorer figure: the same look
+    for these figures, and about half the render time of a refresh (no layout solve on every PNG)."""
+    ex.fig.set_layout_engine("none")
+    return ex
+
+
+def _two_axes(fig):
+    """Two side-by-side axes with fixed margins (see _fixed_layout); set on every draw (fig.clear resets)."""
+    fig.subplotpars.update(left=0.075, right=0.985, bottom=0.14, top=0.92, wspace=0.25)
+    return fig.subplots(1, 2)
+
+
 def _cache(f):
     import functools
     return functools.lru_cache(maxsize=32)(f)
@@ -894,7 +932,7 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
         exact_d = expected_td_error(mdp, V_hat)
         g_ac = expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
         g_hat = _pg.advantage_gradient(policy, theta, ep, delta, mdp.gamma)
-        ax1, ax2 = fig.subplots(1, 2)
+        ax1, ax2 = _two_axes(fig)
         pgp.plot_pair_scatter(ax1, ev.A[live], mean[live], se[live], exact_d[live],
                               title=f"E[delta | s, a], critic error {critic_error:.2f}, N = {n_episodes}")
         pgp.plot_gradient_bars(ax2, {"exact grad U": grad, "exact E[actor-critic]": g_ac,
@@ -915,8 +953,8 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
                 "n_episodes": W.IntSlider(value=2000, min=100, max=20000, step=100, description="N episodes",
                                           continuous_update=False)}
 
-    return Explorer(compute, {"critic_error": critic_error, "n_episodes": n_episodes}, controls,
-                    title="TD error as an advantage estimate: exact vs sampled")
+    return _fixed_layout(Explorer(compute, {"critic_error": critic_error, "n_episodes": n_episodes}, controls,
+                                  title="TD error as an advantage estimate: exact vs sampled"))
 
 
 # ---- notebook 07: lambda, gamma, critic error -> exact bias, measured variance ----
@@ -969,7 +1007,7 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
         _, _, grad, _, bias2, var = curves(*key)
         Eg_lam, v_lam, g_mean, g_small, n_pool = at_lambda(round(float(lam), 4), *key)
         b2 = float(((Eg_lam - grad) ** 2).sum())
-        ax1, ax2 = fig.subplots(1, 2)
+        ax1, ax2 = _two_axes(fig)
         pgp.plot_bias_variance(ax1, LAMBDAS, bias2, var / batch, current=(lam, b2, v_lam / batch),
                                title=f"GAE, gamma = {gamma:.2f}, critic error {critic_error:.2f}, batch {batch}")
         pgp.plot_gradient_bars(ax2, {"exact grad U": grad, f"exact E[g], lam = {lam:.2f}": Eg_lam,
@@ -993,8 +1031,8 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
                 "critic_error": W.FloatSlider(value=0.5, min=0.0, max=2.0, step=0.1, description="critic error",
                                               continuous_update=False)}
 
-    return Explorer(compute, {"lam": lam, "gamma": gamma, "critic_error": critic_error}, controls,
-                    title="GAE: exact bias and measured variance vs lambda")
+    return _fixed_layout(Explorer(compute, {"lam": lam, "gamma": gamma, "critic_error": critic_error}, controls,
+                                  title="GAE: exact bias and measured variance vs lambda"))
 
 
 # ---- notebook 08: the estimator lab on FrozenLake ----
@@ -1066,7 +1104,7 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
         eb_txt = f"{eb:.4f}" if eb is not None else "n/a (no exact expression for this estimator)"
         grad = lab["grad"]
         g_n = sc.samples[:n_episodes].mean(axis=0)
-        ax1, ax2 = fig.subplots(1, 2)
+        ax1, ax2 = _two_axes(fig)
         pgp.plot_cosine_vs_n(ax1, all_sc, highlight=estimator, current=n_episodes)
         pgp.plot_component_scatter(ax2, grad, {f"{estimator}, first {n_episodes} episodes": g_n,
                                                f"{estimator}, mean of {len(sc.samples)}": sc.mean})
@@ -1084,8 +1122,8 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
                 "n_episodes": W.IntSlider(value=n_episodes, min=10, max=5000, step=10, description="n episodes",
                                           continuous_update=False)}
 
-    return Explorer(compute, {"estimator": estimator, "n_episodes": n_episodes}, controls,
-                    title="Estimator lab: sampled gradient estimates vs the exact gradient (FrozenLake)")
+    return _fixed_layout(Explorer(compute, {"estimator": estimator, "n_episodes": n_episodes}, controls,
+                                  title="Estimator lab: sampled gradient estimates vs the exact gradient (FrozenLake)"))
 
 
 

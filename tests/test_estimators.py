@@ -262,3 +262,13 @@ def test_mc_values_and_td0_values_reference():
     V_ce[seen] = np.linalg.solve(np.eye(seen.sum()) - mdp.gamma * P_hat[np.ix_(seen, seen)], r_hat[seen])
     V_td = pg.td0_values(ep, mdp.gamma, S, alpha=0.5, n_sweeps=1500)
     np.testing.assert_allclose(V_td[seen], V_ce[seen], atol=1e-9)
+    # one sweep moves V(s) by alpha times the mean TD error of the steps taken from s
+    V0 = rng.normal(size=S)
+    delta = ref_td(ep, V0, mdp.gamma)
+    expect = V0.copy()
+    for x in range(S):
+        sel = (ep.states == x) & (ep.mask == 1)
+        if sel.any():
+            expect[x] += 0.3 * delta[sel].mean()
+    np.testing.assert_allclose(pg.td0_values(ep, mdp.gamma, S, alpha=0.3, n_sweeps=1, V0=V0), expect, atol=1e-12)
+    np.testing.assert_array_equal(pg.td0_values(ep, mdp.gamma, S, n_sweeps=0, V0=V0), V0)
