@@ -67,6 +67,7 @@ class Explorer:
 
     def show_static(self):
         """Print the default state's summary and show its figure: what the executed notebook stores."""
+        import matplotlib.pyplot  # noqa: F401  (registers the inline backend's PNG formatter for figures)
         from IPython.display import display
         self.params = dict(self.defaults)
         print(self.refresh())
