@@ -529,8 +529,8 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
         ax2.set_ylabel("Var of one estimate (log)")
         ax2.set_title("exact Var: b = 0 (solid), b = U (dashed); sampled (dot)", fontsize=9, y=1.0)
         return "\n".join([
-            f"sigma = {sigma:.2f}  N = {n_samples}  theta = {theta:.2f}  a* = {a_star:.2f}  baseline b = "
-            + (f"U(theta) = {b:.4f}" if baseline else "0"),
+            f"sigma = {sigma:.2f}  N = {n_samples} (a = theta + sigma z, the first N of {n_max} presampled z, seed {seed})",
+            f"theta = {theta:.2f}  a* = {a_star:.2f}  baseline b = " + (f"U(theta) = {b:.4f}" if baseline else "0"),
             (f"exact   dU/dtheta = {exact:.4f}          sampled = {m:.3f} +- {se:.3f}"
             f"   (|diff| / s.e. = {abs(m - exact) / se:.2f})"),
             f"exact   Var(one estimate) = {v_exact:.2f}   sampled = {v_s:.2f}",
@@ -613,6 +613,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
             "sampled (mean)  U    " + "".join(f"{U[:, i].mean():9.4f}" for i in k),
             "sampled (min)   U    " + "".join(f"{U[:, i].min():9.4f}" for i in k),
             f"episodes used by iteration {n_iters}: {n_iters * n_episodes} (exact: none, it uses the model)",
+            "(curves: pg.train runs, computed the first time this (N, baseline) is chosen, then cached)",
         ])
 
     def make_controls():
