@@ -90,12 +90,13 @@ def evaluate(mdp: TabularMDP, pi) -> Evaluation:
     P_pi = np.einsum("sa,sat->st", pi, mdp.P)
     r_pi = np.einsum("sa,sa->s", pi, mdp.R)
     # M = I - gamma P_pi,NN, built in place: 0.0 - x and (0.0 - x) + 1.0 round exactly as eye - x does
-    M = np.multiply(P_pi if live.all() else P_pi[np.ix_(live, live)], gamma)
+    M = P_pi if live.all() else P_pi[np.ix_(live, live)]  # our own temporary: overwritten
+    np.multiply(M, gamma, out=M)
     np.subtract(0.0, M, out=M)
     M.flat[::M.shape[0] + 1] += 1.0
     V = np.zeros(mdp.S)
     visits = np.zeros(mdp.S)
-    # one factorisation, two right-hand sides: M V = r and M^T visits = mu
+    # two solves, M V = r and M^T visits = mu (numpy exposes no LU factorisation to reuse for both)
     V[live] = np.linalg.solve(M, r_pi[live])
     visits[live] = np.linalg.solve(M.T, mdp.mu[live])
     Q = mdp.R + gamma * mdp.P @ V

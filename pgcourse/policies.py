@@ -95,7 +95,7 @@ class SoftmaxPolicy:
 
     @property
     def features(self) -> np.ndarray:
-        """(S, A, K) features (built as one-hot for the tabular policy)."""
+        """(S, A, *theta_shape) features: (S, A, K), or one-hot (S, A, S, A) for the tabular policy."""
         if self._tabular:
             return np.eye(self.S * self.A).reshape(self.S, self.A, self.S, self.A)
         return self._phi
