@@ -34,6 +34,9 @@ grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [OUT=grades.csv] [TIMEOUT=60]"; exit 2; }
 	$(BIN)/python -m tools.grade "$(SUBMISSIONS)" --out "$(or $(OUT),grades.csv)" --timeout $(or $(TIMEOUT),60)
 
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
 check-env: $(STAMP)
 	$(BIN)/python tools/check_environment.py
 
