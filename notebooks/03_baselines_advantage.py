@@ -108,7 +108,7 @@ for name, b in baselines.items():
 # Same expectation, different noise. We sample 20 000 episodes (all of them end in the terminal state
 # before the horizon of 60 steps), form the **per-episode** estimate
 # $g_n = \sum_t \gamma^t \nabla\log\pi(a_t|s_t)(G_t - b(s_t))$ for each baseline
-# (`pgw.episode_gradients`: their mean is exactly `pg.reinforce_gradient`), and report
+# (`pg.per_episode_gradients`: their mean is exactly `pg.reinforce_gradient`), and report
 #
 # - the sampled mean next to the exact gradient, as the largest deviation in standard errors over the 12
 #   components of the non-terminal states (a few s.e. at most: unbiased);
@@ -122,7 +122,7 @@ print(episodes)
 G = pg.discounted_returns(episodes.rewards, mdp.gamma, episodes.mask)
 live = ~mdp.terminal
 
-per_episode = {name: pgw.episode_gradients(policy, theta, episodes, mdp.gamma, G - b[episodes.states])
+per_episode = {name: pg.per_episode_gradients(policy, theta, episodes, G - b[episodes.states], mdp.gamma)
                for name, b in baselines.items()}
 assert np.allclose(per_episode["b = V"].mean(axis=0),
                    pg.reinforce_gradient(policy, theta, episodes, mdp.gamma, baseline=ev.V))
@@ -179,7 +179,7 @@ action_baselines = {"random b(s,a)": np.random.default_rng(8).normal(scale=2.0, 
 for name, Bsa in action_baselines.items():
     bias = -H * pg.score_expectation(mdp, policy, theta, Bsa)
     expected = H * pg.score_expectation(mdp, policy, theta, ev.Q - Bsa)
-    g_n = pgw.episode_gradients(policy, theta, episodes, mdp.gamma, G - Bsa[episodes.states, episodes.actions])
+    g_n = pg.per_episode_gradients(policy, theta, episodes, G - Bsa[episodes.states, episodes.actions], mdp.gamma)
     X = g_n[:, live].reshape(N, -1)
     mean, se = pgw.mean_se(X)
     print(f"{name}:")

@@ -194,14 +194,14 @@ assert abs(mdp.mu @ pgw.truncated_values(mdp, ev.pi, 10) - ev.U) > 0.1
 grad = pg.policy_gradient(mdp, policy, theta)
 print(f"|grad U| = {np.linalg.norm(grad):.4f}")
 for name, b in [("no baseline", np.zeros(mdp.S)), ("baseline V", ev.V)]:
-    X = pgw.episode_gradients(policy, theta, episodes, mdp.gamma, G - b[episodes.states]).reshape(N, -1)
+    X = pg.per_episode_gradients(policy, theta, episodes, G - b[episodes.states], mdp.gamma).reshape(N, -1)
     m, se = pgw.mean_se(X)
     dev = (np.abs(m - grad.ravel()) / np.maximum(se, 1e-12))[se > 0].max()
     noise10 = np.sqrt(np.trace(np.cov(X.T)) / 10)
     print(f"{name:12s} mean of {N}: max |mean - grad U| / s.e. = {dev:.2f};"
           f"   typical error of a 10-episode batch = {noise10:.3f} = {noise10 / np.linalg.norm(grad):.1f} x |grad U|")
     assert dev < 4.0
-assert np.allclose(pgw.episode_gradients(policy, theta, episodes, mdp.gamma, G).mean(axis=0),
+assert np.allclose(pg.per_episode_gradients(policy, theta, episodes, G, mdp.gamma).mean(axis=0),
                    pg.reinforce_gradient(policy, theta, episodes, mdp.gamma))
 
 # %% [markdown]

@@ -119,11 +119,11 @@ assert np.abs(z).max() < 4
 #   = Q(s, a) - V(s) = A(s, a).$$
 #
 # The critic's own learning signal is therefore an advantage estimate: nothing extra to learn.
-# Exact (`pgw.expected_td_error` is the left-hand side as linear algebra) and sampled (`pg.td_errors`
+# Exact (`pg.expected_td_error` is the left-hand side as linear algebra) and sampled (`pg.td_errors`
 # averaged per pair, with standard errors):
 
 # %%
-E_delta = pgw.expected_td_error(mdp, ev.V)
+E_delta = pg.expected_td_error(mdp, ev.V)
 print("exact E[delta | s, a] = r + gamma P V - V:\n", E_delta[live])
 print("exact A = Q - V:\n", ev.A[live])
 assert np.allclose(E_delta, ev.A)
@@ -149,7 +149,7 @@ assert np.abs(z).max() < 4
 # %%
 e = 0.5 * pgw.critic_error_direction(mdp)
 V_hat = ev.V + e
-bias = pgw.expected_td_error(mdp, V_hat) - ev.A
+bias = pg.expected_td_error(mdp, V_hat) - ev.A
 bias_formula = gamma * mdp.P @ (e * live) - e[:, None]
 print("exact bias E[delta_hat | s, a] - A:\n", bias[live])
 print("gamma P e - e:\n", bias_formula[live])
@@ -157,7 +157,7 @@ assert np.allclose(bias[live], bias_formula[live])
 
 delta_hat = pg.td_errors(big, V_hat, gamma)
 h_mean, h_se, _ = pgw.per_pair_means(big, delta_hat, S, A)
-z_hat = (h_mean - pgw.expected_td_error(mdp, V_hat))[live] / h_se[live]
+z_hat = (h_mean - pg.expected_td_error(mdp, V_hat))[live] / h_se[live]
 z_A = (h_mean - ev.A)[live] / h_se[live]
 print(f"sampled mean vs exact E[delta_hat]: max |z| = {np.abs(z_hat).max():.2f}")
 print(f"sampled mean vs A                 : max |z| = {np.abs(z_A).max():.1f}   (the bias is real)")
@@ -167,7 +167,7 @@ assert np.abs(z_hat).max() < 4 and np.abs(z_A).max() > 20
 # **What the bias does to the gradient.** The actor-critic estimate is
 # $\hat g = \frac1N\sum_n \sum_t \gamma^t \nabla\log\pi(a_t \mid s_t)\, \hat\delta_t$. Its exact expectation
 # (for episodes cut at $T$) is a finite sum over time of the alive-state distribution $p_t(s)$ times
-# $\pi(a\mid s)\nabla\log\pi(a\mid s)\,\mathbb{E}[\hat\delta \mid s, a]$ — `pgw.expected_gradient_estimate`.
+# $\pi(a\mid s)\nabla\log\pi(a\mid s)\,\mathbb{E}[\hat\delta \mid s, a]$ — `pg.expected_gradient_estimate`.
 # For long horizons it becomes
 # $\nabla U + H\, \mathbb{E}_{s\sim d, a\sim\pi}[\nabla\log\pi(a\mid s)\, b(s, a)]$, with $H$ the effective
 # horizon. The $-e(s)$ part of $b$ depends on the state only: like a baseline it has zero expected effect.
@@ -175,8 +175,8 @@ assert np.abs(z_hat).max() < 4 and np.abs(z_A).max() > 20
 
 # %%
 grad = pg.policy_gradient(mdp, policy, theta)
-Eg_ac = pgw.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
-Eg_long = pgw.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, 3000)
+Eg_ac = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
+Eg_long = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, 3000)
 Eg_formula = grad + ev.effective_horizon * pg.score_expectation(mdp, policy, theta, bias)
 print("-e(s) term (a baseline) has zero expected effect:",
       np.abs(pg.score_expectation(mdp, policy, theta, -np.repeat(e[:, None], A, axis=1))).max().round(12))
@@ -185,7 +185,7 @@ print("long-horizon E[g_AC] vs grad U + H E[score * b]: max diff",
 assert np.allclose(Eg_long, Eg_formula)
 assert np.allclose(pg.score_expectation(mdp, policy, theta, -np.repeat(e[:, None], A, axis=1)), 0)
 
-g_samples = pgw.per_episode_gradients(policy, theta, big, delta_hat, gamma)
+g_samples = pg.per_episode_gradients(policy, theta, big, delta_hat, gamma)
 g_mean = g_samples.mean(axis=0)
 assert np.allclose(g_mean, pg.advantage_gradient(policy, theta, big, delta_hat, gamma))
 z = (g_mean - Eg_ac) / (g_samples.std(axis=0, ddof=1) / np.sqrt(len(g_samples)) + 1e-12)
@@ -229,7 +229,7 @@ scores, exact_bias = [], {}
 for name, (est, V_c, lam) in estimators.items():
     scores.append(pgw.score_estimator(name, est, policy, theta, big, V_c, gamma, grad, batch_sizes=(10, 100, 1000)))
     V_exp = np.zeros(S) if name == "REINFORCE+baseline V" else V_c  # a baseline leaves E[g] unchanged
-    exact_bias[name] = np.linalg.norm(pgw.expected_gradient_estimate(mdp, policy, theta, V_exp, lam, T) - grad)
+    exact_bias[name] = np.linalg.norm(pg.expected_gradient_estimate(mdp, policy, theta, V_exp, lam, T) - grad)
 print(pgw.score_table(scores))
 print("exact |E[g] - grad U|:", "  ".join(f"{k}: {v:.4f}" for k, v in exact_bias.items()))
 var = {s.name: s.variance for s in scores}

@@ -111,7 +111,7 @@ assert np.allclose(gae1[~trunc], ((G - V_hat[short.states]) * short.mask)[~trunc
 # $$A_\lambda(s, a) := \mathbb{E}[\hat A^{\mathrm{GAE}}_t \mid s_t = s, a_t = a]
 #   = \sum_{l \ge 0} (\gamma\lambda M)^l D = (I - \gamma\lambda M)^{-1} D,$$
 #
-# one linear solve (`pgw.expected_gae`; with $k$ steps left before the horizon the sum stops at $l = k - 1$).
+# one linear solve (`pg.expected_gae`; with $k$ steps left before the horizon the sum stops at $l = k - 1$).
 # Two consequences, exactly:
 # - **true critic**: $D = A$ and $M A = 0$ (the advantage averages to 0 under $\pi$), so
 #   $A_\lambda = A$ for *every* $\lambda$;
@@ -119,12 +119,12 @@ assert np.allclose(gae1[~trunc], ((G - V_hat[short.states]) * short.mask)[~trunc
 #   baseline, which does not bias the gradient. For $\lambda < 1$ part of it stays action-dependent.
 
 # %%
-M = pgw.pair_chain(mdp, pi)
+M = pg.pair_chain(mdp, pi)
 print("M A = 0:", np.abs(M @ ev.A.ravel()).max().round(12))
 for lam in (0.0, 0.5, 1.0):
-    print(f"true V, lam = {lam}: max |A_lam - A| = {np.abs(pgw.expected_gae(mdp, pi, ev.V, lam) - ev.A).max():.10f}")
-    assert np.allclose(pgw.expected_gae(mdp, pi, ev.V, lam), ev.A)
-A1 = pgw.expected_gae(mdp, pi, V_hat, 1.0)
+    print(f"true V, lam = {lam}: max |A_lam - A| = {np.abs(pg.expected_gae(mdp, pi, ev.V, lam) - ev.A).max():.10f}")
+    assert np.allclose(pg.expected_gae(mdp, pi, ev.V, lam), ev.A)
+A1 = pg.expected_gae(mdp, pi, V_hat, 1.0)
 print("critic V + e, lam = 1: A_1      =\n", A1[live])
 print("                       A - e(s) =\n", (ev.A - e[:, None])[live])
 assert np.allclose(A1[live], (ev.A - e[:, None])[live])
@@ -140,12 +140,12 @@ lam = 0.9
 adv = pg.gae(big, V_hat, gamma, lam)
 first_step = np.arange(T)[None, :] == 0
 m, se, cnt = pgw.per_pair_means(big, adv, S, A, where=first_step)
-exact_T = pgw.expected_gae(mdp, pi, V_hat, lam, n_steps=T)
+exact_T = pg.expected_gae(mdp, pi, V_hat, lam, n_steps=T)
 z = (m - exact_T)[live] / se[live]
 print("exact A_0.9 (T steps left):\n", exact_T[live])
 print("sampled mean of GAE at t = 0:\n", m[live])
 print(f"max |z| = {np.abs(z).max():.2f}   (min count {int(cnt[live].min())})")
-print(f"infinite-horizon A_0.9 differs from the T-step one by {np.abs(pgw.expected_gae(mdp, pi, V_hat, lam) - exact_T).max():.1e}")
+print(f"infinite-horizon A_0.9 differs from the T-step one by {np.abs(pg.expected_gae(mdp, pi, V_hat, lam) - exact_T).max():.1e}")
 assert np.abs(z).max() < 4
 
 # %% [markdown]
@@ -154,14 +154,14 @@ assert np.abs(z).max() < 4
 # The GAE gradient estimate is $\hat g_\lambda = \frac1N\sum_n\sum_{t<T}\gamma^t\nabla\log\pi(a_t\mid s_t)
 # \hat A^{\mathrm{GAE}}_t$. Its exact expectation sums, over $t < T$, the probability $p_t(s)$ that the
 # episode is still running in $s$ at time $t$, times $\pi(a \mid s)\nabla\log\pi(a\mid s)\,A_\lambda^{(T-t)}(s, a)$
-# (`pgw.expected_gradient_estimate`). We compare it with the per-episode gradient samples for three
+# (`pg.expected_gradient_estimate`). We compare it with the per-episode gradient samples for three
 # values of $\lambda$:
 
 # %%
 print(" lam   exact |E[g]-grad U|   sampled |mean-grad U|   sampled vs exact max|z|   var/episode")
 for lam in (0.0, 0.5, 1.0):
-    Eg = pgw.expected_gradient_estimate(mdp, policy, theta, V_hat, lam, T)
-    g = pgw.per_episode_gradients(policy, theta, big, pg.gae(big, V_hat, gamma, lam), gamma)
+    Eg = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, lam, T)
+    g = pg.per_episode_gradients(policy, theta, big, pg.gae(big, V_hat, gamma, lam), gamma)
     zg = (g.mean(0) - Eg)[live] / (g.std(0, ddof=1)[live] / np.sqrt(len(g)))
     print(f" {lam:.1f}   {np.linalg.norm(Eg - grad):19.4f}   {np.linalg.norm(g.mean(0) - grad):21.4f}"
           f"   {np.abs(zg).max():23.2f}   {pgw.total_variance(g):11.3f}")
@@ -209,9 +209,9 @@ plt.show()
 # %%
 print("  T   |g_T - grad U|   max|E[GAE(0)] - E[GAE(1)]|, true V   |E[REINFORCE cut] - g_T|")
 for T_ in (5, 10, 20, 60, 200):
-    g0 = pgw.expected_gradient_estimate(mdp, policy, theta, ev.V, 0.0, T_)
-    g1 = pgw.expected_gradient_estimate(mdp, policy, theta, ev.V, 1.0, T_)
-    g_mc = pgw.expected_gradient_estimate(mdp, policy, theta, np.zeros(S), 1.0, T_)
+    g0 = pg.expected_gradient_estimate(mdp, policy, theta, ev.V, 0.0, T_)
+    g1 = pg.expected_gradient_estimate(mdp, policy, theta, ev.V, 1.0, T_)
+    g_mc = pg.expected_gradient_estimate(mdp, policy, theta, np.zeros(S), 1.0, T_)
     print(f"{T_:4d}   {np.linalg.norm(g0 - grad):14.4f}   {np.abs(g0 - g1).max():34.10f}   {np.linalg.norm(g_mc - g0):23.4f}")
     assert np.allclose(g0, g1)
 

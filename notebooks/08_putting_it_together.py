@@ -107,7 +107,7 @@ print(pgw.score_table(scores))
 
 # %% [markdown]
 # **Exact beside sampled.** For the built-in estimators the expectation of $\hat g$ is known exactly
-# (notebook 07's `pgw.expected_gradient_estimate`: REINFORCE is GAE with $\hat V = 0$, $\lambda = 1$, and a
+# (notebook 07's `pg.expected_gradient_estimate`: REINFORCE is GAE with $\hat V = 0$, $\lambda = 1$, and a
 # baseline does not change the expectation). The sampled mean must sit within its noise of the exact
 # expectation:
 
@@ -117,7 +117,7 @@ exact_setup = {"REINFORCE": (np.zeros(mdp.S), 1.0), "REINFORCE+baseline": (np.ze
 print(f"{'estimator':<20s} {'exact |E[g]-grad U|':>20s} {'sampled |mean-E[g]|':>20s} {'noise':>8s}"
       f" {'exact cos(E[g], grad U)':>24s}")
 for sc in scores[:4]:
-    Eg = pgw.expected_gradient_estimate(mdp, policy, theta, *exact_setup[sc.name], lab["horizon"])
+    Eg = pg.expected_gradient_estimate(mdp, policy, theta, *exact_setup[sc.name], lab["horizon"])
     dist = np.linalg.norm(sc.mean - Eg)
     print(f"{sc.name:<20s} {np.linalg.norm(Eg - grad):20.4f} {dist:20.4f} {sc.noise_floor:8.4f}"
           f" {pgw.cosine(Eg, grad):24.4f}")

@@ -8,10 +8,11 @@ checks (exercise checkers), plots and widgets (the notebooks' figures and contro
 from .continuous import LinearQuadratic, QuadraticBandit
 from .envs import (ACTION_NAMES, GridMDP, chain_ab, from_gymnasium, frozen_lake, gridworld, short_corridor,
                    short_corridor_policy)
-from .estimators import (advantage_gradient, discounted_returns, gae, mc_values, reinforce_gradient, td0_values,
-                         td_errors)
-from .exact import (Evaluation, evaluate, finite_difference_gradient, fisher_matrix, natural_gradient, objective,
-                    optimal_values, policy_gradient, score_expectation)
+from .estimators import (advantage_gradient, discounted_returns, gae, mc_values, per_episode_gradients,
+                         reinforce_gradient, td0_values, td_errors)
+from .exact import (Evaluation, alive_distributions, evaluate, expected_gae, expected_gradient_estimate,
+                    expected_td_error, finite_difference_gradient, fisher_matrix, natural_gradient, objective,
+                    optimal_values, pair_chain, policy_gradient, score_expectation)
 from .learning import History, train
 from .mdp import TabularMDP, random_mdp
 from .policies import GaussianPolicy, SoftmaxPolicy, softmax
@@ -24,6 +25,7 @@ __all__ = [
     "finite_difference_gradient", "fisher_matrix", "natural_gradient", "optimal_values",
     "SoftmaxPolicy", "GaussianPolicy", "softmax", "Episodes", "sample_episodes", "visitation_frequencies",
     "discounted_returns", "td_errors", "gae", "advantage_gradient", "reinforce_gradient", "mc_values",
-    "td0_values", "chain_ab", "short_corridor", "short_corridor_policy", "gridworld", "frozen_lake",
+    "td0_values", "per_episode_gradients", "expected_td_error", "expected_gae", "pair_chain",
+    "alive_distributions", "expected_gradient_estimate", "chain_ab", "short_corridor", "short_corridor_policy", "gridworld", "frozen_lake",
     "from_gymnasium", "GridMDP", "ACTION_NAMES", "QuadraticBandit", "LinearQuadratic", "History", "train",
 ]

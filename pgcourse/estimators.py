@@ -152,6 +152,30 @@ def _advantage_gradient(policy, theta, episodes, advantages, gamma, scratch: boo
     return policy.score_sum(theta, ep.states, ep.actions, w)
 
 
+def per_episode_gradients(policy, theta, episodes: Episodes, advantages, gamma) -> np.ndarray:
+    """Per-episode policy-gradient estimates, shape (N, *theta.shape):
+
+        g_n = sum_t gamma^t grad log pi(a_t|s_t) advantages[n, t]     (over episode n's real steps).
+
+    Their mean over n is `advantage_gradient(policy, theta, episodes, advantages, gamma)`; their spread is the
+    estimator's noise (standard errors, variance per episode). advantages: (N, T), e.g. G_t, G_t - b(s_t),
+    td_errors, gae. Softmax: g_n = contract(W_n - W_n.sum(actions) pi), W_n[s, a] the weighted counts of (s, a).
+    """
+    ep = _check_episodes(episodes)
+    gamma = as_gamma(gamma)
+    policy = _check_policy(policy)
+    theta = policy.check_theta(theta)
+    N, T = ep.states.shape
+    S, A = policy.S, policy.A
+    if max(ep.states.max(), ep.next_states.max()) >= S or ep.actions.max() >= A:
+        raise ValueError(f"episodes hold states/actions outside the policy's S = {S}, A = {A}")
+    w = as_float_array(advantages, "advantages", shape=(N, T)) * ep.mask * gamma ** np.arange(T)
+    idx = (np.arange(N)[:, None] * (S * A) + ep.states * A + ep.actions).ravel()
+    W = np.bincount(idx, weights=w.ravel(), minlength=N * S * A).reshape(N, S, A)
+    C = W - W.sum(axis=2, keepdims=True) * policy.probs(theta)[None]
+    return C if policy.is_tabular else np.einsum("nsa,sak->nk", C, policy.features)
+
+
 def reinforce_gradient(policy, theta, episodes: Episodes, gamma, baseline=None) -> np.ndarray:
     """REINFORCE: g = 1/N sum_n sum_t gamma^t grad log pi(a_t|s_t) (G_t - b(s_t)), theta's shape.
 

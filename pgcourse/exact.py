@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, as_policy_matrix, as_scalar
+from ._validate import as_count, as_float_array, as_policy_matrix, as_scalar
 from .mdp import TabularMDP
 
 
@@ -226,3 +226,98 @@ def optimal_values(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
             return ev.V, pi
         pi = new
     raise RuntimeError("policy iteration did not converge")  # pragma: no cover - finite for finite MDPs
+
+
+# ---- exact expectations of the sampled estimators (TD errors, GAE, their gradient estimates) ----
+
+def expected_td_error(mdp: TabularMDP, V_hat) -> np.ndarray:
+    """Exact E[delta_t | s_t = s, a_t = a] for the critic V_hat (S,), shape (S, A):
+
+        E[delta | s, a] = r(s, a) + gamma sum_s' P[s, a, s'] V_hat(s') [s' not terminal] - V_hat(s).
+
+    No bootstrap from a terminal next state (as in `td_errors`); rows of terminal states are 0 (never a real
+    step). With the true V this is Q - V = A; with V_hat = V + e it is A + gamma P e - e."""
+    mdp = _check_mdp(mdp)
+    V_hat = as_float_array(V_hat, "V_hat", shape=(mdp.S,))
+    Vl = V_hat * ~mdp.terminal
+    D = mdp.R + mdp.gamma * mdp.P @ Vl - Vl[:, None]
+    D[mdp.terminal] = 0.0
+    return D
+
+
+def pair_chain(mdp, pi) -> np.ndarray:
+    """The state-action chain of the episode while it runs, (S*A, S*A):
+    M[(s, a), (s', a')] = P[s, a, s'] [s' not terminal] pi(a'|s'). (M^l w)(s, a) = E[w(s_{t+l}, a_{t+l}) ;
+    still running at t+l | s_t = s, a_t = a]."""
+    mdp = _check_mdp(mdp)
+    pi = as_policy_matrix(pi, mdp.S, mdp.A)
+    M = (mdp.P * ~mdp.terminal)[:, :, :, None] * pi[None, None, :, :]
+    return M.reshape(mdp.S * mdp.A, mdp.S * mdp.A)
+
+
+def expected_gae(mdp, pi, V_hat, lam, n_steps=None) -> np.ndarray:
+    """Exact A_lam(s, a) = E[sum_l (gamma lam)^l delta_{t+l} | s_t = s, a_t = a] for the critic V_hat, (S, A).
+
+    With D = expected_td_error(mdp, V_hat) and M = pair_chain(mdp, pi):
+        n_steps None (no horizon): A_lam = sum_{l>=0} (gamma lam M)^l D = (I - gamma lam M)^-1 D  (a solve);
+        n_steps = k (k steps left before the horizon): A_lam = sum_{l<k} (gamma lam M)^l D, the last delta
+        bootstrapping V_hat at the horizon. True V: D = A and M A = 0, so A_lam = A for every lam.
+        V_hat = V + e, lam = 1, no horizon: A_1 = A - e(s) (the error becomes a baseline)."""
+    mdp = _check_mdp(mdp)
+    lam = as_scalar(lam, "lam", low=0.0, high=1.0)
+    D = expected_td_error(mdp, V_hat).ravel()
+    M = pair_chain(mdp, pi)
+    c = mdp.gamma * lam
+    if n_steps is None:
+        if c == 1.0:  # the series is finite only if every state ends its episode under pi
+            check_episodic(mdp, as_policy_matrix(pi, mdp.S, mdp.A))
+        return np.linalg.solve(np.eye(D.size) - c * M, D).reshape(mdp.S, mdp.A)
+    k = as_count(n_steps, "n_steps")
+    x, term = D.copy(), D.copy()
+    for _ in range(k - 1):
+        term = c * (M @ term)
+        x += term
+    return x.reshape(mdp.S, mdp.A)
+
+
+def alive_distributions(mdp, pi, horizon) -> np.ndarray:
+    """p (T, S): p[t, s] = Pr(s_t = s and the episode still running at t), s_0 ~ mu, t < T = horizon.
+    p[t+1] = (p[t] P_pi) restricted to non-terminal states."""
+    mdp = _check_mdp(mdp)
+    pi = as_policy_matrix(pi, mdp.S, mdp.A)
+    T = as_count(horizon, "horizon")
+    P_pi = np.einsum("sa,sat->st", pi, mdp.P)
+    live = ~mdp.terminal
+    p = np.zeros((T, mdp.S))
+    p[0] = mdp.mu * live
+    for t in range(1, T):
+        p[t] = (p[t - 1] @ P_pi) * live
+    return p
+
+
+def expected_gradient_estimate(mdp, policy, theta, V_hat, lam, horizon) -> np.ndarray:
+    """Exact expectation of the GAE gradient estimate on episodes cut at T = horizon, theta's shape:
+
+        E[1/N sum_n sum_{t<T} gamma^t grad log pi(a_t|s_t) A^GAE_t]
+            = sum_{t<T} gamma^t sum_{s,a} p_t(s) pi(a|s) grad log pi(a|s) A_lam^{(T-t)}(s, a),
+
+    p = alive_distributions, A_lam^{(k)} = expected_gae(..., n_steps=k). lam = 0: actor-critic (TD errors);
+    V_hat = 0, lam = 1: REINFORCE (G_t, no bootstrap; any baseline b(s) leaves the expectation unchanged).
+    With the true V every lam gives sum_{t<T} gamma^t E[grad log pi A], which tends to grad U as T grows."""
+    mdp = _check_mdp(mdp)
+    policy = _check_policy(policy)
+    _check_policy_mdp(mdp, policy)
+    pi = policy.probs(policy.check_theta(theta))
+    T = as_count(horizon, "horizon")
+    lam = as_scalar(lam, "lam", low=0.0, high=1.0)
+    p = alive_distributions(mdp, pi, T)
+    D = expected_td_error(mdp, V_hat).ravel()
+    M = pair_chain(mdp, pi)
+    c = mdp.gamma * lam
+    C = np.zeros((mdp.S, mdp.A))
+    Ak = D.copy()  # k = 1 step left: t = T - 1
+    for t in range(T - 1, -1, -1):
+        W = Ak.reshape(mdp.S, mdp.A)
+        C += mdp.gamma ** t * p[t][:, None] * pi * (W - (pi * W).sum(axis=1, keepdims=True))
+        Ak = D + c * (M @ Ak)
+    return policy.contract(C)

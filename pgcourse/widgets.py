@@ -20,7 +20,11 @@ import html
 import io
 from typing import Callable
 
+import numpy as np
 from matplotlib.figure import Figure
+
+from .estimators import per_episode_gradients
+from .exact import alive_distributions, expected_gae, expected_gradient_estimate, expected_td_error, pair_chain
 
 EXPLORERS: dict[str, Callable[[], "Explorer"]] = {}
 
@@ -303,31 +307,6 @@ def reward_shifted(mdp, shift: float):
                       mdp.terminal if mdp.episodic else None)
 
 
-def episode_gradients(policy, theta, episodes, gamma, weights):
-    """Per-episode policy-gradient estimates, shape (N, *theta.shape):
-
-        g_n = sum_t gamma^t grad log pi(a_t|s_t) weights[n, t]     (real steps only)
-
-    weights: (N, T), e.g. G_t (REINFORCE), G_t - b(s_t), G_t - b(s_t, a_t). Their mean over n is
-    `pg.advantage_gradient(policy, theta, episodes, weights, gamma)`; their spread is the estimator's noise.
-    Softmax score: g_n = contract(W_n - W_n.sum(actions) * pi) with W_n[s, a] the weighted counts of (s, a).
-    """
-    import numpy as np
-    ep = episodes
-    N, T = ep.states.shape
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (N, T):
-        raise ValueError(f"weights must have shape {(N, T)}, got {w.shape}")
-    w = w * ep.mask * float(gamma) ** np.arange(T)
-    S, A = policy.S, policy.A
-    idx = (np.arange(N)[:, None] * (S * A) + ep.states * A + ep.actions).ravel()
-    W = np.bincount(idx, weights=w.ravel(), minlength=N * S * A).reshape(N, S, A)
-    C = W - W.sum(axis=2, keepdims=True) * policy.probs(theta)
-    if policy.is_tabular:
-        return C
-    return np.einsum("nsa,sak->nk", C, policy.features)
-
-
 def mean_se(samples):
     """(mean, standard error) over axis 0 of per-sample estimates (N, ...): se = std(ddof=1) / sqrt(N)."""
     import numpy as np
@@ -436,7 +415,7 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
     G = pg.discounted_returns(ep.rewards, mdp.gamma, ep.mask)
     samples, expected = {}, {}
     for name, b in B.items():
-        samples[name] = episode_gradients(policy, theta, ep, mdp.gamma, G - b[ep.states, ep.actions])[:, live, :]
+        samples[name] = per_episode_gradients(policy, theta, ep, G - b[ep.states, ep.actions], mdp.gamma)[:, live, :]
         samples[name] = samples[name].reshape(n_max, -1)
         expected[name] = (ev.effective_horizon * pg.score_expectation(mdp, policy, theta, ev.Q - b))[live].ravel()
     exact = grad[live].ravel()
@@ -629,7 +608,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
 
 # ==== section: notebooks 06-08 (TD, GAE, putting it together) ====
 
-# ---- shared exact machinery for notebooks 06-08 (pure functions; candidates for estimators.py/exact.py) ----
+# ---- shared machinery for notebooks 06-08 (the exact expectations live in pgcourse.exact) ----
 import numpy as np  # noqa: E402
 from dataclasses import dataclass as _dataclass  # noqa: E402
 
@@ -655,90 +634,6 @@ def critic_error_direction(mdp, seed: int = 7) -> np.ndarray:
     states, 0 on terminal states. A wrong critic is V_hat = V + size * e."""
     e = np.random.default_rng(seed).normal(size=mdp.S) * ~mdp.terminal
     return e / np.sqrt((e[~mdp.terminal] ** 2).mean())
-
-
-def expected_td_error(mdp, V_hat) -> np.ndarray:
-    """Exact E[delta_t | s_t = s, a_t = a] for the critic V_hat (S,), shape (S, A):
-
-        E[delta | s, a] = r(s, a) + gamma sum_s' P[s, a, s'] V_hat(s') [s' not terminal] - V_hat(s).
-
-    No bootstrap from a terminal next state (as in `td_errors`); rows of terminal states are 0 (never a real
-    step). With the true V this is Q - V = A; with V_hat = V + e it is A + gamma P e - e."""
-    V_hat = _as_float_array(V_hat, "V_hat", shape=(mdp.S,))
-    Vl = V_hat * ~mdp.terminal
-    D = mdp.R + mdp.gamma * mdp.P @ Vl - Vl[:, None]
-    D[mdp.terminal] = 0.0
-    return D
-
-
-def pair_chain(mdp, pi) -> np.ndarray:
-    """The state-action chain of the episode while it runs, (S*A, S*A):
-    M[(s, a), (s', a')] = P[s, a, s'] [s' not terminal] pi(a'|s'). (M^l w)(s, a) = E[w(s_{t+l}, a_{t+l}) ;
-    still running at t+l | s_t = s, a_t = a]."""
-    pi = _as_policy_matrix(pi, mdp.S, mdp.A)
-    M = (mdp.P * ~mdp.terminal)[:, :, :, None] * pi[None, None, :, :]
-    return M.reshape(mdp.S * mdp.A, mdp.S * mdp.A)
-
-
-def expected_gae(mdp, pi, V_hat, lam, n_steps=None) -> np.ndarray:
-    """Exact A_lam(s, a) = E[sum_l (gamma lam)^l delta_{t+l} | s_t = s, a_t = a] for the critic V_hat, (S, A).
-
-    With D = expected_td_error(mdp, V_hat) and M = pair_chain(mdp, pi):
-        n_steps None (no horizon): A_lam = sum_{l>=0} (gamma lam M)^l D = (I - gamma lam M)^-1 D  (a solve);
-        n_steps = k (k steps left before the horizon): A_lam = sum_{l<k} (gamma lam M)^l D, the last delta
-        bootstrapping V_hat at the horizon. True V: D = A and M A = 0, so A_lam = A for every lam.
-        V_hat = V + e, lam = 1, no horizon: A_1 = A - e(s) (the error becomes a baseline)."""
-    lam = _as_scalar(lam, "lam", low=0.0, high=1.0)
-    D = expected_td_error(mdp, V_hat).ravel()
-    M = pair_chain(mdp, pi)
-    c = mdp.gamma * lam
-    if n_steps is None:
-        return np.linalg.solve(np.eye(D.size) - c * M, D).reshape(mdp.S, mdp.A)
-    k = _as_count(n_steps, "n_steps")
-    x, term = D.copy(), D.copy()
-    for _ in range(k - 1):
-        term = c * (M @ term)
-        x += term
-    return x.reshape(mdp.S, mdp.A)
-
-
-def alive_distributions(mdp, pi, horizon) -> np.ndarray:
-    """p (T, S): p[t, s] = Pr(s_t = s and the episode still running at t), s_0 ~ mu, t < T = horizon.
-    p[t+1] = (p[t] P_pi) restricted to non-terminal states."""
-    pi = _as_policy_matrix(pi, mdp.S, mdp.A)
-    T = _as_count(horizon, "horizon")
-    P_pi = np.einsum("sa,sat->st", pi, mdp.P)
-    live = ~mdp.terminal
-    p = np.zeros((T, mdp.S))
-    p[0] = mdp.mu * live
-    for t in range(1, T):
-        p[t] = (p[t - 1] @ P_pi) * live
-    return p
-
-
-def expected_gradient_estimate(mdp, policy, theta, V_hat, lam, horizon) -> np.ndarray:
-    """Exact expectation of the GAE gradient estimate on episodes cut at T = horizon, theta's shape:
-
-        E[1/N sum_n sum_{t<T} gamma^t grad log pi(a_t|s_t) A^GAE_t]
-            = sum_{t<T} gamma^t sum_{s,a} p_t(s) pi(a|s) grad log pi(a|s) A_lam^{(T-t)}(s, a),
-
-    p = alive_distributions, A_lam^{(k)} = expected_gae(..., n_steps=k). lam = 0: actor-critic (TD errors);
-    V_hat = 0, lam = 1: REINFORCE (G_t, no bootstrap; any baseline b(s) leaves the expectation unchanged).
-    With the true V every lam gives sum_{t<T} gamma^t E[grad log pi A], which tends to grad U as T grows."""
-    pi = policy.probs(theta)
-    T = _as_count(horizon, "horizon")
-    lam = _as_scalar(lam, "lam", low=0.0, high=1.0)
-    p = alive_distributions(mdp, pi, T)
-    D = expected_td_error(mdp, V_hat).ravel()
-    M = pair_chain(mdp, pi)
-    c = mdp.gamma * lam
-    C = np.zeros((mdp.S, mdp.A))
-    Ak = D.copy()  # k = 1 step left: t = T - 1
-    for t in range(T - 1, -1, -1):
-        W = Ak.reshape(mdp.S, mdp.A)
-        C += mdp.gamma ** t * p[t][:, None] * pi * (W - (pi * W).sum(axis=1, keepdims=True))
-        Ak = D + c * (M @ Ak)
-    return policy.contract(C)
 
 
 def td_fixed_point(episodes, gamma, S) -> np.ndarray:
@@ -786,19 +681,6 @@ def per_pair_means(episodes, values, S, A, where=None):
         var = (sq - cnt * np.nan_to_num(mean) ** 2) / (cnt - 1)
         se = np.where(cnt > 1, np.sqrt(np.maximum(var, 0) / np.maximum(cnt, 1)), np.nan)
     return mean.reshape(S, A), se.reshape(S, A), cnt.reshape(S, A)
-
-
-def per_episode_gradients(policy, theta, episodes, weights, gamma) -> np.ndarray:
-    """g_n = sum_t gamma^t grad log pi(a_t|s_t) weights[n, t] over episode n's real steps, shape
-    (N, *theta.shape); their mean over n is `advantage_gradient(policy, theta, episodes, weights, gamma)`."""
-    ep = episodes
-    N, T = ep.states.shape
-    S, A = policy.S, policy.A
-    w = _as_float_array(weights, "weights", shape=(N, T)) * ep.mask * gamma ** np.arange(T)
-    idx = (np.arange(N)[:, None] * (S * A) + ep.states * A + ep.actions).ravel()
-    W = np.bincount(idx, weights=w.ravel(), minlength=N * S * A).reshape(N, S, A)
-    C = W - W.sum(axis=2, keepdims=True) * policy.probs(theta)[None]
-    return C if policy.is_tabular else np.einsum("nsa,sak->nk", C, policy.features)
 
 
 def total_variance(samples) -> float:

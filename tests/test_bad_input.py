@@ -285,6 +285,37 @@ for tag, val, exc in (("neg", -1, VE), ("float", 2.0, TV)):
 for tag, val in (("short", np.zeros(2)), ("long", np.zeros(4)), ("nan", with_(V, 0, np.nan))):
     case(f"td0_values-V0-{tag}", pg.td0_values, (EP, 0.9, 3), {"V0": val}, VE, r"\bV0\b")
 
+# per-episode gradients and the exact expectations of the estimators
+case("per_episode_gradients-policy", pg.per_episode_gradients, (GAU, TH, EP, ADV, 0.9), exc=TV, match=r"\bpolicy\b")
+case("per_episode_gradients-episodes", pg.per_episode_gradients, (TAB, TH, "ep", ADV, 0.9), exc=TV, match=r"\bepisodes\b")
+case("per_episode_gradients-theta", pg.per_episode_gradients, (TAB, np.zeros(6), EP, ADV, 0.9), match=r"\btheta\b")
+case("per_episode_gradients-advantages", pg.per_episode_gradients, (TAB, TH, EP, np.zeros((6, 4)), 0.9), match=r"\badvantages\b")
+case("per_episode_gradients-gamma", pg.per_episode_gradients, (TAB, TH, EP, ADV, 1.5), match=r"\bgamma\b")
+case("per_episode_gradients-policy-too-small", pg.per_episode_gradients,
+     (pg.SoftmaxPolicy.tabular(2, 2), np.zeros((2, 2)), EP, ADV, 0.9), match=r"\bpolicy\b")
+for fname, fn, args in (("expected_td_error", pg.expected_td_error, (V,)), ("pair_chain", pg.pair_chain, (PI,)),
+                        ("expected_gae", pg.expected_gae, (PI, V, 0.5)), ("alive_distributions", pg.alive_distributions, (PI, 5)),
+                        ("expected_gradient_estimate", pg.expected_gradient_estimate, (TAB, TH, V, 0.5, 5))):
+    case(f"{fname}-mdp", fn, ("mdp",) + args, exc=TV, match=r"\bmdp\b")
+case("expected_td_error-V_hat-short", pg.expected_td_error, (MDP, np.zeros(2)), match=r"\bV_hat\b")
+case("expected_td_error-V_hat-nan", pg.expected_td_error, (MDP, with_(V, 0, np.nan)), match=r"\bV_hat\b")
+for fname, fn, args in (("pair_chain", pg.pair_chain, ()), ("expected_gae", pg.expected_gae, (V, 0.5)),
+                        ("alive_distributions", pg.alive_distributions, (5,))):
+    case(f"{fname}-pi-rows", fn, (MDP, np.full((3, 2), 0.7)) + args, match=r"\bpi\b")
+    case(f"{fname}-pi-shape", fn, (MDP, np.full((2, 2), 0.5)) + args, match=r"\bpi\b")
+case("expected_gae-V_hat", pg.expected_gae, (MDP, PI, np.zeros(4), 0.5), match=r"\bV_hat\b")
+case("expected_gae-lam", pg.expected_gae, (MDP, PI, V, 1.5), match=r"\blam\b")
+case("expected_gae-n_steps", pg.expected_gae, (MDP, PI, V, 0.5, 0), match=r"\bn_steps\b")
+case("expected_gae-gamma1-never-ends", pg.expected_gae,
+     (pg.short_corridor(), np.tile([1.0, 0.0], (4, 1)), np.zeros(4), 1.0), match=r"gamma = 1")
+case("alive_distributions-horizon", pg.alive_distributions, (MDP, PI, 0), match=r"\bhorizon\b")
+case("expected_gradient_estimate-policy", pg.expected_gradient_estimate, (MDP, GAU, TH, V, 0.5, 5), exc=TV, match=r"\bpolicy\b")
+case("expected_gradient_estimate-theta", pg.expected_gradient_estimate, (MDP, TAB, np.zeros(6), V, 0.5, 5), match=r"\btheta\b")
+case("expected_gradient_estimate-size", pg.expected_gradient_estimate,
+     (MDP, pg.SoftmaxPolicy.tabular(2, 2), np.zeros((2, 2)), V, 0.5, 5), match=r"\bpolicy\b")
+case("expected_gradient_estimate-lam", pg.expected_gradient_estimate, (MDP, TAB, TH, V, -0.5, 5), match=r"\blam\b")
+case("expected_gradient_estimate-horizon", pg.expected_gradient_estimate, (MDP, TAB, TH, V, 0.5, 0), match=r"\bhorizon\b")
+
 # envs
 for tag, val, exc in (("one", 1.0, VE), ("big", 2.0, VE), ("str", "0.9", TV), ("None", None, TV)):
     case(f"chain_ab-gamma-{tag}", pg.chain_ab, (val,), exc=exc, match=r"\bgamma\b")

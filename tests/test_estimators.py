@@ -272,3 +272,20 @@ def test_mc_values_and_td0_values_reference():
             expect[x] += 0.3 * delta[sel].mean()
     np.testing.assert_allclose(pg.td0_values(ep, mdp.gamma, S, alpha=0.3, n_sweeps=1, V0=V0), expect, atol=1e-12)
     np.testing.assert_array_equal(pg.td0_values(ep, mdp.gamma, S, n_sweeps=0, V0=V0), V0)
+
+
+@pytest.mark.parametrize("linear", [False, True])
+def test_per_episode_gradients_average_to_advantage_gradient(linear):
+    """Identity: mean_n g_n = advantage_gradient, and each g_n is the one-episode advantage_gradient."""
+    rng = np.random.default_rng(11)
+    mdp = pg.random_mdp(5, 3, 0.9, rng, n_terminal=1)
+    policy = pg.SoftmaxPolicy(rng.normal(size=(5, 3, 4))) if linear else pg.SoftmaxPolicy.tabular(5, 3)
+    theta = rng.normal(size=policy.theta_shape)
+    ep = pg.sample_episodes(mdp, policy.probs(theta), 40, 12, np.random.default_rng(3))
+    adv = pg.gae(ep, rng.normal(size=5), mdp.gamma, 0.7)
+    g = pg.per_episode_gradients(policy, theta, ep, adv, mdp.gamma)
+    assert g.shape == (40,) + policy.theta_shape
+    assert np.allclose(g.mean(axis=0), pg.advantage_gradient(policy, theta, ep, adv, mdp.gamma))
+    one = pg.Episodes(*(x[7:8] for x in (ep.states, ep.actions, ep.rewards, ep.next_states, ep.mask,
+                                          ep.terminated, ep.truncated)))
+    assert np.allclose(g[7], pg.advantage_gradient(policy, theta, one, adv[7:8], mdp.gamma))

@@ -15,43 +15,43 @@ def problem():
 
 def test_expected_td_error_true_V_is_A(problem):
     mdp, _, _, _, _, ev = problem
-    assert np.allclose(pgw.expected_td_error(mdp, ev.V), ev.A)
+    assert np.allclose(pg.expected_td_error(mdp, ev.V), ev.A)
 
 
 def test_expected_td_error_bias_formula(problem):
     mdp, _, _, _, _, ev = problem
     e = pgw.critic_error_direction(mdp)
     live = ~mdp.terminal
-    bias = pgw.expected_td_error(mdp, ev.V + e) - ev.A
+    bias = pg.expected_td_error(mdp, ev.V + e) - ev.A
     assert np.allclose(bias[live], (mdp.gamma * mdp.P @ e - e[:, None])[live])
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.3, 0.9, 1.0])
 def test_expected_gae_true_V_is_A_for_every_lambda(problem, lam):
     mdp, _, _, _, pi, ev = problem
-    assert np.allclose(pgw.expected_gae(mdp, pi, ev.V, lam), ev.A)
-    assert np.allclose(pgw.expected_gae(mdp, pi, ev.V, lam, n_steps=7), ev.A)
+    assert np.allclose(pg.expected_gae(mdp, pi, ev.V, lam), ev.A)
+    assert np.allclose(pg.expected_gae(mdp, pi, ev.V, lam, n_steps=7), ev.A)
 
 
 def test_expected_gae_lambda_one_is_A_minus_error(problem):
     mdp, _, _, _, pi, ev = problem
     e = pgw.critic_error_direction(mdp)
     live = ~mdp.terminal
-    assert np.allclose(pgw.expected_gae(mdp, pi, ev.V + e, 1.0)[live], (ev.A - e[:, None])[live])
+    assert np.allclose(pg.expected_gae(mdp, pi, ev.V + e, 1.0)[live], (ev.A - e[:, None])[live])
 
 
 def test_finite_steps_tend_to_infinite_sum(problem):
     mdp, _, _, _, pi, ev = problem
     V_hat = ev.V + pgw.critic_error_direction(mdp)
-    assert np.allclose(pgw.expected_gae(mdp, pi, V_hat, 0.8, n_steps=2000), pgw.expected_gae(mdp, pi, V_hat, 0.8))
-    assert np.allclose(pgw.expected_gae(mdp, pi, V_hat, 0.8, n_steps=1), pgw.expected_td_error(mdp, V_hat))
+    assert np.allclose(pg.expected_gae(mdp, pi, V_hat, 0.8, n_steps=2000), pg.expected_gae(mdp, pi, V_hat, 0.8))
+    assert np.allclose(pg.expected_gae(mdp, pi, V_hat, 0.8, n_steps=1), pg.expected_td_error(mdp, V_hat))
 
 
 @pytest.mark.parametrize("V_kind,lam", [("zero", 1.0), ("true", 0.0), ("true", 0.7)])
 def test_expected_gradient_estimate_long_horizon_is_grad_U(problem, V_kind, lam):
     mdp, policy, theta, _, _, ev = problem
     V = np.zeros(mdp.S) if V_kind == "zero" else ev.V
-    assert np.allclose(pgw.expected_gradient_estimate(mdp, policy, theta, V, lam, 3000),
+    assert np.allclose(pg.expected_gradient_estimate(mdp, policy, theta, V, lam, 3000),
                        pg.policy_gradient(mdp, policy, theta))
 
 
@@ -61,9 +61,9 @@ def test_expected_gradient_estimate_matches_sampling(problem, lam):
     T = 8  # short horizon: many truncated episodes
     V_hat = ev.V + 0.5 * pgw.critic_error_direction(mdp)
     ep = pg.sample_episodes(mdp, pi, 20000, T, np.random.default_rng(5))
-    g = pgw.per_episode_gradients(policy, theta, ep, pg.gae(ep, V_hat, mdp.gamma, lam), mdp.gamma)
+    g = pg.per_episode_gradients(policy, theta, ep, pg.gae(ep, V_hat, mdp.gamma, lam), mdp.gamma)
     assert np.allclose(g.mean(0), pg.advantage_gradient(policy, theta, ep, pg.gae(ep, V_hat, mdp.gamma, lam), mdp.gamma))
-    Eg = pgw.expected_gradient_estimate(mdp, policy, theta, V_hat, lam, T)
+    Eg = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, lam, T)
     se = g.std(0, ddof=1) / np.sqrt(len(g))
     live = ~mdp.terminal
     assert np.all(np.abs(g.mean(0) - Eg)[live] < 5 * se[live] + 1e-12)
