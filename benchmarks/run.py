@@ -280,7 +280,6 @@ def bench_estimators(cfg: Config) -> list[Row]:
 # 4. widget updates
 
 def bench_widgets(cfg: Config, explorers: dict | None = None) -> list[Row]:
-    os.environ.setdefault("MPLBACKEND", "Agg")
     if explorers is None:
         from pgcourse.widgets import EXPLORERS as explorers
     rows = []

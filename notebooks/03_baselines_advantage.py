@@ -13,6 +13,7 @@
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
+# %matplotlib inline
 
 import pgcourse as pg
 import pgcourse.widgets as pgw

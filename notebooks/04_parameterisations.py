@@ -17,6 +17,7 @@
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
+# %matplotlib inline
 
 import pgcourse as pg
 import pgcourse.widgets as pgw

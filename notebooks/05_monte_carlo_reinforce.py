@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import matplotlib.pyplot as plt
+# %matplotlib inline
 
 import pgcourse as pg
 import pgcourse.plots as pgp

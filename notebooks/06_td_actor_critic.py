@@ -16,6 +16,7 @@
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
+# %matplotlib inline
 
 import pgcourse as pg
 import pgcourse.plots as pgp
