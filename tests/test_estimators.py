@@ -11,18 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pgcourse as pg
-
-
-def rand_pi(rng, S, A):
-    x = rng.random((S, A)) + 0.2
-    return x / x.sum(axis=1, keepdims=True)
-
-
-def assert_within_5_se(mean, se, exact, what=""):
-    mean, se, exact = (np.asarray(x, dtype=float) for x in (mean, se, exact))
-    z = np.abs(mean - exact) / np.maximum(se, 1e-300)
-    assert np.all(z < 5), f"{what}: |mean - exact| / s.e. = {np.round(z, 2)}"
-    return z
+from _stats import assert_within_5_se, rand_pi
 
 
 # --- plain Python references, one episode and one step at a time -----------------------------------------
