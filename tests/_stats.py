@@ -1,4 +1,4 @@
-"""Helpers shared by the sampling tests: random policies and the 5-standard-error criterion."""
+"""Helpers shared by the statistical tests: random policies and the 5-standard-error criterion."""
 import numpy as np
 
 

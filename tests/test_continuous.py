@@ -4,11 +4,7 @@ import numpy as np
 import pytest
 
 import pgcourse as pg
-
-
-def assert_within_5_se(mean, se, exact, what=""):
-    z = np.abs(np.asarray(mean) - np.asarray(exact)) / np.asarray(se)
-    assert np.all(z < 5), f"{what}: z = {np.round(z, 2)}"
+from _stats import assert_within_5_se
 
 
 def fd(f, x, eps=1e-5):
