@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._recursion import backward_scan
 from ._validate import as_count, as_float_array, as_gamma, as_scalar
 from .sampling import Episodes
 
@@ -35,17 +36,6 @@ def _check_mask(mask, shape) -> np.ndarray:
     return m
 
 
-_BLOCK_ELEMENTS = 1 << 16
-
-
-def _row_blocks(N: int, T: int) -> list[tuple[int, int]]:
-    """Row ranges [i, j) of about _BLOCK_ELEMENTS entries for the backward recursions over t. Each block is
-    copied time-major, so the loop over t reads contiguous rows that stay in the cache (a performance
-    device: the arithmetic, and so every result bit, is that of the plain column-by-column loop)."""
-    b = max(64, _BLOCK_ELEMENTS // max(T, 1))
-    return [(i, min(i + b, N)) for i in range(0, N, b)] or [(0, 0)]
-
-
 def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
     """Reward-to-go G_t = sum_{k>=0} gamma^k r_{t+k} within the episode, shape (N, T).
 
@@ -58,19 +48,11 @@ def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
     gamma = as_gamma(gamma)
     m = _check_mask(mask, r.shape)
     N, T = r.shape
-    G = np.empty((N, T))
-    end = np.zeros(N)
+    end = 0.0
     if bootstrap is not None:
         end = as_float_array(bootstrap, "bootstrap", shape=(N,)) * m[:, T - 1]
-    blocks = _row_blocks(N, T)
-    buf, tmp = np.empty((T, blocks[0][1])), np.empty(blocks[0][1])  # reused by every block
-    for i, j in blocks:  # on a time-major copy of a block of episodes (rows)
-        rT = np.multiply(r[i:j].T, m[i:j].T, out=buf[:, :j - i])
-        nxt, tj = end[i:j], tmp[:j - i]
-        for t in range(T - 1, -1, -1):
-            np.multiply(nxt, gamma, out=tj)
-            nxt = np.add(rT[t], tj, out=rT[t])
-        np.multiply(rT.T, m[i:j], out=G[i:j])
+    G = backward_scan(r * m, gamma, end)
+    G *= m
     return G
 
 
@@ -83,6 +65,11 @@ def td_errors(episodes: Episodes, V, gamma) -> np.ndarray:
     ep = _check_episodes(episodes)
     V = _check_V(V, ep)
     gamma = as_gamma(gamma)
+    return _td_errors(ep, V, gamma)
+
+
+def _td_errors(ep: Episodes, V: np.ndarray, gamma: float) -> np.ndarray:
+    """td_errors without validation."""
     delta = V.take(ep.next_states)  # in place: (r + gamma boot - V(s)) * mask, the same operations
     np.copyto(delta, 0.0, where=ep.terminated)  # no bootstrap from a terminal next state
     delta *= gamma
@@ -104,29 +91,14 @@ def gae(episodes: Episodes, V, gamma, lam) -> np.ndarray:
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)
     gamma = as_gamma(gamma)
     V = _check_V(V, ep)
-    N, T = ep.states.shape
-    gl = gamma * lam
-    adv = np.empty((N, T))
-    blocks = _row_blocks(N, T)
-    rows, cols = np.empty((2, blocks[0][1], T)), np.empty((2, T, blocks[0][1]))  # reused by every block
-    for i, j in blocks:  # on time-major copies of a block of episodes (rows)
-        e, v = rows[:, :j - i]
-        V.take(ep.next_states[i:j], out=e)  # delta_t by the operations of td_errors
-        np.copyto(e, 0.0, where=ep.terminated[i:j])
-        e *= gamma
-        e += ep.rewards[i:j]
-        e -= V.take(ep.states[i:j], out=v)
-        e *= ep.mask[i:j]
-        d, c = cols[:, :, :j - i]
-        d[...] = e.T
-        np.multiply(ep.mask[i:j, 1:].T, gl, out=c[:-1])  # gamma lam c_t, c_t = mask[:, t + 1]: the next
-        c[-1] = 0.0                                        # step is real (0 at t = T - 1)
-        nxt = np.zeros(j - i)
-        for t in range(T - 1, -1, -1):
-            c[t] *= nxt
-            nxt = np.add(d[t], c[t], out=d[t])
-        adv[i:j] = d.T
-    return adv
+    return backward_scan(_td_errors(ep, V, gamma), gamma * lam * _mask_next(ep.mask))
+
+
+def _mask_next(mask: np.ndarray) -> np.ndarray:
+    """(N, T): mask_next[:, t] = mask[:, t + 1] (the next step is real), 0 at t = T - 1."""
+    nxt = np.zeros_like(mask)
+    nxt[:, :-1] = mask[:, 1:]
+    return nxt
 
 
 def advantage_gradient(policy, theta, episodes: Episodes, advantages, gamma) -> np.ndarray:
