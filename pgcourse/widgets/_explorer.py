@@ -1,0 +1,261 @@
+"""The machinery every notebook explorer shares: `Explorer`, the registry, the control, layout and cache
+helpers. No course math lives here (or anywhere in `pgcourse.widgets`): the numbers come from `pgcourse`'s
+core (`pg.evaluate`, `pg.analysis`, ...), the figures from `pgcourse.plots`.
+
+Writing an explorer (one module per notebook, e.g. `widgets/td.py`)::
+
+    import pgcourse as pg
+    import pgcourse.plots as pgp
+    from ._explorer import Explorer, axes, cached, register, slider
+
+    @register("06_td_actor_critic")            # the notebook's file stem: benchmarks and tests find it here
+    def td_critic_explorer(critic_error=0.5) -> Explorer:
+        ...                                    # precompute what every refresh needs
+
+        def compute(fig, critic_error):        # draw into the cleared figure, return the summary text
+            ax1, ax2 = axes(fig, 2)
+            ...
+            return "exact  E[delta | s, a] = ...\\nsampled ..."   # the notebook's notation, fixed columns
+
+        def controls():                        # built only when a live widget is asked for
+            return {"critic_error": slider("critic error", critic_error, 0.0, 2.0, 0.1)}
+
+        return Explorer(compute, {"critic_error": critic_error}, controls, title="...",
+                        alt=lambda p: f"... critic error {p['critic_error']:.2f} ...")
+
+In a notebook one cell shows it, once::
+
+    ex = pgw.td_critic_explorer()
+    ex                                         # (or display(ex)); nothing else
+
+How an explorer appears ONCE, live or stored
+--------------------------------------------
+Displaying an `Explorer` calls `_repr_mimebundle_`, which returns ONE output holding several
+representations of the same thing:
+
+* `application/vnd.jupyter.widget-view+json`: the live widget (controls, summary, figure). A frontend with a
+  widget manager (JupyterLab, Notebook 7, Voila) renders this one and nothing else.
+* `text/html`: the default state as `<pre class="pg-summary">` (the summary, monospace, columns kept) and
+  `<img class="pg-figure" alt="...">` (the figure, PNG with 2x pixels, shown at its CSS size). Where no widget
+  manager is available (a static site, nbconvert, GitHub, an untrusted notebook just opened) this is shown.
+* `text/plain`: the summary and the figure's alt text. nbval compares this one (the widget view and images
+  are not compared; the base64 image inside the HTML is sanitised by tests/nbval_sanitize.cfg).
+* `image/png` with metadata width/height (CSS px) and alt: the figure alone, for tools that take images.
+
+So a notebook cell that ends with the explorer stores the default state's text and figure (what nbval
+checks) and, in a live session, the same output is the live widget. No second "static" cell.
+
+`Explorer.refresh(**params)` is the one function a control calls: it recomputes, redraws and renders the
+PNG. Benchmarks and the browser test time it through the registry `EXPLORERS` {notebook: factory}. In the
+browser the summary is an HTML widget with CSS class `pg-summary`, the figure an Image widget with class
+`pg-figure`, the controls a box with class `pg-controls`.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+from typing import Any, Callable
+
+from matplotlib.figure import Figure
+
+from .. import plots as pgp
+
+EXPLORERS: dict[str, Callable[[], "Explorer"]] = {}
+
+
+def register(name: str):
+    """Decorator: record a no-argument explorer factory for notebook `name` (its file stem, e.g.
+    "01_objective_and_dpi"). `EXPLORERS[name]()` builds the notebook's default explorer."""
+    def deco(factory):
+        EXPLORERS[name] = factory
+        return factory
+    return deco
+
+
+class Explorer:
+    """An interactive figure + summary: `compute(fig, **params) -> str` draws into the (cleared) figure
+    `fig` and returns the plain-text summary (exact and sampled numbers, rounded so they print the same
+    every run, in the notebook's notation).
+
+    defaults: {param: value}, the state shown when the explorer is first displayed (and stored).
+    make_controls: () -> {param: ipywidgets control}, called only when a live widget is built.
+    figsize: inches; the figure is shown at figsize * plots.CSS_DPI CSS px with plots.PIXEL_RATIO x pixels.
+    title: a heading shown above the controls.
+    alt: the figure's one-line description, a string or a function of the params dict.
+    data: a dict for anything a notebook wants to reuse (precomputed arrays).
+    """
+
+    def __init__(self, compute: Callable[..., str], defaults: dict, make_controls: Callable[[], dict] | None = None,
+                 figsize=(9.0, 3.6), title: str | None = None, alt: str | Callable[[dict], str] | None = None):
+        self.compute = compute
+        self.defaults = dict(defaults)
+        self.params = dict(defaults)
+        self.make_controls = make_controls
+        self.title = title
+        self.alt = alt
+        self.fig = Figure(figsize=figsize, dpi=pgp.CSS_DPI)
+        self.fig.set_layout_engine(None)  # explorers place their axes with `axes` (fixed margins: fast)
+        self.text = ""
+        self.png = b""
+        self.data: dict[str, Any] = {}
+        self._box = None
+
+    # -- the computation --------------------------------------------------------------------------------
+    def refresh(self, **params) -> str:
+        """One update: recompute with `params` (merged into the current ones), redraw, render to PNG."""
+        unknown = set(params) - set(self.defaults)
+        if unknown:
+            raise TypeError(f"unknown parameter(s) {sorted(unknown)}; this explorer takes {sorted(self.defaults)}")
+        self.params.update(params)
+        self.fig.clear()
+        self.text = self.compute(self.fig, **self.params)
+        self.png = pgp.png_bytes(self.fig)
+        return self.text
+
+    def alt_text(self) -> str:
+        """The figure's description at the current params."""
+        if callable(self.alt):
+            return self.alt(dict(self.params))
+        return self.alt or (self.title or "explorer figure")
+
+    @property
+    def css_size(self) -> tuple[int, int]:
+        """(width, height) of the figure on the page, in CSS px."""
+        w, h = self.fig.get_size_inches()
+        return round(w * pgp.CSS_DPI), round(h * pgp.CSS_DPI)
+
+    # -- display ----------------------------------------------------------------------------------------
+    def static_html(self) -> str:
+        """The current state as HTML: title, summary in <pre>, figure as <img> with alt text."""
+        w, h = self.css_size
+        b64 = base64.b64encode(self.png).decode("ascii")
+        head = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
+        return (f"<div class='pg-explorer'>{head}{pre(self.text)}"
+                f"<img class='pg-figure' src='data:image/png;base64,{b64}' width='{w}' height='{h}'"
+                f" alt='{html.escape(self.alt_text(), quote=True)}'></div>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if not self.png:
+            self.refresh()
+        w, h = self.css_size
+        data = {"text/plain": f"{self.text}\n[figure: {self.alt_text()}]",
+                "text/html": self.static_html(),
+                "image/png": base64.b64encode(self.png).decode("ascii")}
+        view = self.widget()._repr_mimebundle_()
+        data["application/vnd.jupyter.widget-view+json"] = view["application/vnd.jupyter.widget-view+json"]
+        return data, {"image/png": {"width": w, "height": h, "alt": self.alt_text()}}
+
+    def show_static(self):
+        """Print the default state's summary and show its figure (without a live widget)."""
+        from IPython.display import display
+        self.params = dict(self.defaults)
+        self.refresh()
+        print(self.text)
+        display(pgp.FigureOutput(self.png, self.css_size, self.alt_text()))
+
+    def widget(self):
+        """The live explorer (built once): title, controls (class pg-controls), summary (pg-summary),
+        figure (pg-figure). Displaying the Explorer shows this in a live frontend."""
+        if self._box is not None:
+            return self._box
+        import ipywidgets as W
+        if not self.png:
+            self.refresh()
+        controls = self.make_controls() if self.make_controls else {}
+        for name, c in controls.items():
+            c.value = self.params.get(name, c.value)
+        summary = W.HTML(pre(self.text))
+        summary.add_class("pg-summary")
+        w, h = self.css_size
+        image = W.Image(value=self.png, format="png", width=w, height=h,
+                        layout=W.Layout(width=f"{w}px", height="auto", max_width="100%"))
+        image.add_class("pg-figure")
+
+        def on_change(_change=None):
+            summary.value = pre(self.refresh(**{n: c.value for n, c in controls.items()}))
+            image.value = self.png
+
+        for c in controls.values():
+            c.observe(on_change, names="value")
+        box = W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap"))
+        box.add_class("pg-controls")
+        parts = [box, summary, image]
+        if self.title:
+            parts.insert(0, W.HTML(f"<b>{html.escape(self.title)}</b>"))
+        self._box = W.VBox(parts)
+        return self._box
+
+
+def pre(text: str) -> str:
+    """A summary as a monospace block that keeps its columns (HTML-escaped)."""
+    return f"<pre class='pg-summary' style='margin:0; white-space:pre; overflow-x:auto'>{html.escape(text)}</pre>"
+
+
+# -- controls ---------------------------------------------------------------------------------------------
+
+def slider(description: str, value, lo, hi, step=None, *, kind: str = "float", options=None, fmt: str | None = None):
+    """The one slider of the course (continuous_update off: the figure redraws on release).
+
+    kind "float" (step required), "int" (step required), "log" (a count N from lo to hi on a log scale,
+    integer values; the readout can be typed into), "choice" (a slider over `options`)."""
+    import ipywidgets as W
+    common = dict(description=description, continuous_update=False, style={"description_width": "initial"},
+                  layout=W.Layout(width="320px"))
+    if kind == "choice":
+        return W.SelectionSlider(options=list(options), value=value, **common)
+    if kind == "log":
+        import math
+        return W.FloatLogSlider(value=value, base=10, min=math.log10(lo), max=math.log10(hi),
+                                step=step or 0.01, readout_format=fmt or ".0f", **common)
+    cls = {"float": W.FloatSlider, "int": W.IntSlider}[kind]
+    extra = {"readout_format": fmt} if fmt else {}
+    return cls(value=value, min=lo, max=hi, step=step, **common, **extra)
+
+
+def dropdown(description: str, options, value):
+    """A choice among named options (an estimator, a baseline)."""
+    import ipywidgets as W
+    return W.Dropdown(options=list(options), value=value, description=description,
+                      style={"description_width": "initial"})
+
+
+def toggle(description: str, value: bool):
+    """An on/off switch (a baseline on or off)."""
+    import ipywidgets as W
+    return W.ToggleButton(value=bool(value), description=description)
+
+
+# -- layout -----------------------------------------------------------------------------------------------
+
+def axes(fig, ncols: int = 1, *, width_ratios=None, sharey: bool = False, left=0.07, right=0.98, bottom=0.17,
+         top=0.90, wspace=0.25):
+    """The explorer's axes in one row with fixed margins (fractions of the figure). Fixed margins instead of
+    the constrained layout engine: its extra layout pass costs ~50 ms per redraw, a third of a slider's
+    budget; tests/test_figures checks that no label is clipped at the default state. Returns one Axes or a
+    tuple of them."""
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine(None)  # None, not "none": a "none" placeholder still makes savefig draw twice
+    gs = fig.add_gridspec(1, ncols, left=left, right=right, bottom=bottom, top=top, wspace=wspace,
+                          width_ratios=list(width_ratios) if width_ratios is not None else None)
+    first = fig.add_subplot(gs[0])
+    rest = [fig.add_subplot(gs[i], sharey=first if sharey else None) for i in range(1, ncols)]
+    return first if ncols == 1 else (first, *rest)
+
+
+# -- caching ----------------------------------------------------------------------------------------------
+
+def cached(f=None, *, maxsize: int = 64):
+    """Memoise an explorer's expensive step on its (hashable) arguments; floats are rounded to 6 decimals
+    first, so a slider's 0.30000000000000004 and 0.3 share one entry."""
+    def deco(g):
+        inner = functools.lru_cache(maxsize=maxsize)(g)
+
+        @functools.wraps(g)
+        def wrapper(*args, **kwargs):
+            r = tuple(round(a, 6) if isinstance(a, float) else a for a in args)
+            return inner(*r, **{k: round(v, 6) if isinstance(v, float) else v for k, v in kwargs.items()})
+        wrapper.cache_clear = inner.cache_clear
+        return wrapper
+    return deco(f) if f is not None else deco
