@@ -98,3 +98,80 @@ def as_policy_matrix(pi, S: int, A: int, name: str = "pi") -> np.ndarray:
         s = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{name} rows must sum to 1: row {s} sums to {pi[s].sum():.6g}")
     return pi
+
+
+# ---- the package's own objects (imported lazily: mdp, policies and sampling import this module) ----
+
+def as_mdp(mdp, name: str = "mdp"):
+    """`mdp` itself if it is a TabularMDP, else TypeError."""
+    from .mdp import TabularMDP
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"{name} must be a TabularMDP, got {type(mdp).__name__}")
+    return mdp
+
+
+def as_softmax_policy(policy, mdp=None, name: str = "policy"):
+    """`policy` itself if it is a SoftmaxPolicy (for mdp's S and A when mdp is given), else TypeError/ValueError."""
+    from .policies import SoftmaxPolicy
+    if not isinstance(policy, SoftmaxPolicy):
+        raise TypeError(f"{name} must be a SoftmaxPolicy, got {type(policy).__name__}")
+    if mdp is not None and (policy.S, policy.A) != (mdp.S, mdp.A):
+        raise ValueError(f"{name} is for S={policy.S}, A={policy.A} but mdp has S={mdp.S}, A={mdp.A}")
+    return policy
+
+
+def as_policy(policy, name: str = "policy"):
+    """`policy` itself if it is one of the package's policies (SoftmaxPolicy, GaussianPolicy), else TypeError."""
+    from .policies import GaussianPolicy, SoftmaxPolicy
+    if not isinstance(policy, (SoftmaxPolicy, GaussianPolicy)):
+        raise TypeError(f"{name} must be a SoftmaxPolicy or GaussianPolicy, got {type(policy).__name__}")
+    return policy
+
+
+def as_episodes(episodes, name: str = "episodes"):
+    """`episodes` itself if it is an Episodes batch (from sample_episodes), else TypeError."""
+    from .sampling import Episodes
+    if not isinstance(episodes, Episodes):
+        raise TypeError(f"{name} must be an Episodes batch (from sample_episodes), got {type(episodes).__name__}")
+    return episodes
+
+
+def as_values(V, episodes, name: str = "V") -> np.ndarray:
+    """State values (S,) as a finite float array long enough for every state the episodes visit."""
+    V = as_float_array(V, name, ndim=1)
+    top = int(max(episodes.states.max(), episodes.next_states.max())) if episodes.states.size else -1
+    if V.shape[0] <= top:
+        raise ValueError(f"{name} has {V.shape[0]} entries but the episodes visit state {top}")
+    return V
+
+
+def as_mask(mask, shape: tuple, name: str = "mask") -> np.ndarray:
+    """A 0/1 float mask of the given shape; None means every step is real (all ones)."""
+    if mask is None:
+        return np.ones(shape)
+    m = as_float_array(mask, name, shape=shape)
+    if not np.all((m == 0) | (m == 1)):
+        raise ValueError(f"{name} must hold only 0.0 and 1.0")
+    return m
+
+
+def check_episodic(mdp, pi: np.ndarray) -> None:
+    """For gamma = 1: raise ValueError unless every non-terminal state can reach a terminal state under pi.
+
+    Decided by reachability in the graph s -> s' with P_pi[s, s'] > 0 (backward search from the terminal
+    states), not by a failed solve."""
+    term = mdp.terminal
+    if not term.any():
+        raise ValueError("gamma = 1 needs an episodic MDP: this one has no terminal state, so returns are infinite")
+    P_pi = np.einsum("sa,sat->st", pi, mdp.P) > 0
+    reach = term.copy()
+    frontier = term.copy()
+    while frontier.any():
+        new = P_pi[:, frontier].any(axis=1) & ~reach
+        reach |= new
+        frontier = new
+    stuck = np.flatnonzero(~reach)
+    if stuck.size:
+        raise ValueError(
+            f"gamma = 1 but under this policy state(s) {stuck[:10].tolist()} can never reach a terminal state: "
+            "the expected return is undefined (infinite). Use gamma < 1 or a policy that ends episodes.")
