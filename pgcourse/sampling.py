@@ -1,16 +1,16 @@
 """Batched episode sampler: N episodes at once, a loop over time steps only.
 
-At each step only the episodes still running are advanced (an inverse-CDF draw of the action from
-pi(.|s) and of the next state from P[s, a, .]); most FrozenLake episodes end within a few steps.
+At each step only the episodes still running are advanced: an inverse-CDF draw of the action from
+pi(.|s), then one of the outcome (s', r) jointly from p(s', r | s, a) (the MDP's outcome table), so the
+recorded reward is the one the agent receives; most FrozenLake episodes end within a few steps.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ._validate import as_count, as_policy_matrix, as_rng
-from .exact import _check_mdp
+from ._validate import as_count, as_mdp, as_policy_matrix, as_rng
 from .mdp import TabularMDP
 
 
@@ -18,7 +18,8 @@ from .mdp import TabularMDP
 class Episodes:
     """A batch of N episodes cut at horizon T; every array is (N, T).
 
-    states[n, t], actions[n, t], rewards[n, t] = r(s_t, a_t), next_states[n, t] = s_{t+1};
+    states[n, t] = s_t, actions[n, t] = a_t, next_states[n, t] = s_{t+1}, rewards[n, t] = r_{t+1}: the
+    reward received on that step, drawn with s_{t+1} from p(s', r | s_t, a_t) (its mean is r(s_t, a_t));
     mask[n, t] = 1.0 for a real step, 0.0 after the episode has ended;
     terminated[n, t] True where step t entered a terminal state (no bootstrap: V(terminal) = 0);
     truncated[n, t] True at the last step t = T - 1 of an episode still running at the horizon
@@ -46,6 +47,37 @@ class Episodes:
     def lengths(self) -> np.ndarray:
         """(N,) number of real steps of each episode."""
         return self.mask.sum(axis=1).astype(int)
+
+    def take(self, idx) -> Episodes:
+        """The episodes idx of the batch, every field: idx an int array (or int) of episode indices, a slice,
+        or a bool mask (N,). Returns a new Episodes (copies) with N' = the number selected, >= 1."""
+        N = self.n_episodes
+        if isinstance(idx, slice):
+            rows = np.arange(N)[idx]
+        else:
+            if isinstance(idx, (str, bytes)) or idx is None:
+                raise TypeError(f"idx must be episode indices, a slice or a bool mask, got {type(idx).__name__}")
+            rows = np.asarray(idx)
+            if rows.dtype == bool:
+                if rows.shape != (N,):
+                    raise ValueError(f"idx as a bool mask must have shape ({N},), got {rows.shape}")
+                rows = np.flatnonzero(rows)
+            elif np.issubdtype(rows.dtype, np.integer):
+                rows = rows.reshape(-1)
+                if rows.size and (rows.min() < -N or rows.max() >= N):
+                    raise ValueError(f"idx holds an episode index outside [-{N}, {N})")
+            else:
+                raise TypeError(f"idx must hold integer episode indices or bools, got dtype {rows.dtype}")
+        if rows.size == 0:
+            raise ValueError("idx selects no episode")
+        return Episodes(*(getattr(self, f.name).take(rows, axis=0) for f in fields(self)))
+
+    def head(self, n: int) -> Episodes:
+        """The first n episodes (1 <= n <= N), every field."""
+        n = as_count(n, "n")
+        if n > self.n_episodes:
+            raise ValueError(f"n must be <= the number of episodes {self.n_episodes}, got {n}")
+        return self.take(slice(0, n))
 
     def __repr__(self) -> str:
         return (f"Episodes(N={self.n_episodes}, T={self.horizon}, mean length={self.lengths.mean():.2f}, "
@@ -91,13 +123,47 @@ def _draw(table, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
     w, support, cuts = table
     if w == 1:
         return support[:, 0].take(rows) if support is not None else np.zeros(rows.shape, dtype=np.intp)
+    j = _draw_kept(w, cuts, rows, u)
+    return j if support is None else support.ravel().take(rows * w + j)
+
+
+def _draw_kept(w: int, cuts: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """(n,) positions among the kept columns (0 .. w-1, w >= 2) of the inverse-CDF draws."""
     if w <= _COLUMNWISE:  # count the cuts <= u column by column: no (n, w) temporaries
         j = (cuts[0].take(rows) <= u).astype(np.intp)
         for col in cuts[1:]:
             j += col.take(rows) <= u
-    else:  # the first cut > u (each row ends with +inf)
-        j = (cuts.take(rows, axis=0) > u[:, None]).argmax(axis=1)
-    return j if support is None else support.ravel().take(rows * w + j)
+        return j
+    return (cuts.take(rows, axis=0) > u[:, None]).argmax(axis=1)  # the first cut > u (rows end with +inf)
+
+
+def _draw_flat(table, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Like `_draw` for a table built by `_outcome_table`: (n,) flat positions rows * w + j into its
+    (R, w) next-state and reward arrays."""
+    w, _, cuts = table
+    return rows if w == 1 else rows * w + _draw_kept(w, cuts, rows, u)
+
+
+def _outcome_table(mdp: TabularMDP):
+    """The outcome table of mdp for joint draws of (s', r) given the row s * A + a:
+    (table, next (S*A*w,), reward (S*A*w,)), where table is a `_cdf_table` of the outcome CDFs with its
+    support folded into next and reward (position k = row * w + j holds the j-th kept outcome of the row).
+
+    Each row's last outcome takes the CDF to +inf (it absorbs round-off; the padding after it is never
+    drawn). Outcomes are ordered by (s', r), so for an MDP with one outcome per s' the draws equal the
+    inverse-CDF draws of s' from P[s, a, .] with the same uniforms.
+    """
+    S, A = mdp.S, mdp.A
+    prob = mdp.outcome_prob.reshape(S * A, -1)
+    M = prob.shape[1]
+    cdf = np.cumsum(prob, axis=1)
+    last = np.count_nonzero(prob, axis=1) - 1  # outcomes come first, padding (prob 0) after them
+    cdf[np.arange(M) >= last[:, None]] = np.inf
+    w, support, cuts = _cdf_table(cdf)
+    nxt, rew = mdp.outcome_next.reshape(S * A, M), mdp.outcome_reward.reshape(S * A, M)
+    if support is not None:
+        nxt, rew = np.take_along_axis(nxt, support, axis=1), np.take_along_axis(rew, support, axis=1)
+    return (w, None, cuts), np.ascontiguousarray(nxt).ravel(), np.ascontiguousarray(rew).ravel()
 
 
 def sample_episodes(mdp: TabularMDP, pi, n_episodes: int, horizon: int, rng) -> Episodes:
@@ -106,16 +172,15 @@ def sample_episodes(mdp: TabularMDP, pi, n_episodes: int, horizon: int, rng) -> 
     An episode ends when it enters a terminal state (terminated) or reaches the horizon (truncated).
     Vectorised over episodes (no Python loop over episodes); rng is a numpy.random.Generator.
     """
-    mdp = _check_mdp(mdp)
+    mdp = as_mdp(mdp)
     pi = as_policy_matrix(pi, mdp.S, mdp.A)
     N = as_count(n_episodes, "n_episodes")
     T = as_count(horizon, "horizon")
     rng = as_rng(rng)
-    S, A = mdp.S, mdp.A
+    A = mdp.A
     term = mdp.terminal
     pi_table = _cdf_table(np.cumsum(pi, axis=1))
-    P_table = _cdf_table(np.cumsum(mdp.P, axis=2).reshape(S * A, S))
-    R = mdp.R.ravel()
+    out_table, out_next, out_reward = _outcome_table(mdp)
 
     actions = np.zeros((N, T), dtype=np.int64)
     rewards = np.zeros((N, T))
@@ -137,10 +202,11 @@ def sample_episodes(mdp: TabularMDP, pi, n_episodes: int, horizon: int, rng) -> 
             break
         a = _draw(pi_table, cur, rng.random(idx.size))
         sa = cur * A + a
-        nxt = _draw(P_table, sa, rng.random(idx.size))
+        k = _draw_flat(out_table, sa, rng.random(idx.size))  # the outcome (s', r), jointly
+        nxt = out_next.take(k)
         at = idx * T + t
         flat_actions[at] = a
-        flat_rewards[at] = R.take(sa)
+        flat_rewards[at] = out_reward.take(k)
         steps.append(at)
         moves.append(nxt)
         ended = term.take(nxt)
