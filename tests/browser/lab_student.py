@@ -26,8 +26,11 @@ from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
 
-HERE = Path(__file__).resolve().parent
-OVERRIDES = HERE / "overrides.json"   # JupyterLab settings overrides: no news popup, all cells attached
+from tools._paths import ROOT
+
+# The course's JupyterLab settings (no news popup, all cells attached), which the Makefile installs into
+# every venv as <sys.prefix>/share/jupyter/lab/settings/overrides.json.
+OVERRIDES = ROOT / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
