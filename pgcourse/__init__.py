@@ -3,13 +3,17 @@
 Modules, one concept each: mdp (TabularMDP), exact (evaluate, policy_gradient), policies (softmax,
 Gaussian), sampling (sample_episodes), estimators (returns, TD errors, GAE, gradient estimates),
 envs (ready-made MDPs), continuous (closed-form Gaussian problems), learning (training loops),
+analysis (bias, variance, estimator scores), problems (the notebooks' worked examples),
 checks (exercise checkers), plots and widgets (the notebooks' figures and controls).
 """
+from .analysis import (BUILTIN_ESTIMATORS, EstimatorScore, bandit_score_variance, cosine, gae_bias_variance,
+                       mc_action_values, mean_se, per_pair_means, score_estimator, score_table, td_fixed_point,
+                       total_variance, truncated_values)
 from .continuous import LinearQuadratic, QuadraticBandit
 from .envs import (ACTION_NAMES, GridMDP, chain_ab, from_gymnasium, frozen_lake, gridworld, short_corridor,
                    short_corridor_policy)
-from .estimators import (advantage_gradient, discounted_returns, gae, mc_values, per_episode_gradients,
-                         reinforce_gradient, td0_values, td_errors)
+from .estimators import (advantage_gradient, discounted_returns, gae, mc_values, n_step_advantages,
+                         per_episode_gradients, reinforce_gradient, td0_values, td_errors)
 from .exact import (Evaluation, alive_distributions, evaluate, expected_gae, expected_gradient_estimate,
                     expected_td_error, finite_difference_gradient, fisher_matrix, natural_gradient, objective,
                     optimal_values, pair_chain, policy_gradient, score_expectation)
@@ -17,6 +21,8 @@ from .learning import History, train
 from .mdp import TabularMDP, random_mdp
 from .policies import GaussianPolicy, SoftmaxPolicy, softmax
 from .sampling import Episodes, sample_episodes, visitation_frequencies
+from .problems import (critic_error_direction, demo_grid_policy, frozen_lake_lab, gradient_demo_problem,
+                       reward_shifted, td_demo_problem)
 
 __version__ = "0.1.0"
 
@@ -25,7 +31,14 @@ __all__ = [
     "finite_difference_gradient", "fisher_matrix", "natural_gradient", "optimal_values",
     "SoftmaxPolicy", "GaussianPolicy", "softmax", "Episodes", "sample_episodes", "visitation_frequencies",
     "discounted_returns", "td_errors", "gae", "advantage_gradient", "reinforce_gradient", "mc_values",
-    "td0_values", "per_episode_gradients", "expected_td_error", "expected_gae", "pair_chain",
+    "td0_values", "n_step_advantages", "per_episode_gradients", "expected_td_error", "expected_gae", "pair_chain",
     "alive_distributions", "expected_gradient_estimate", "chain_ab", "short_corridor", "short_corridor_policy", "gridworld", "frozen_lake",
     "from_gymnasium", "GridMDP", "ACTION_NAMES", "QuadraticBandit", "LinearQuadratic", "History", "train",
+    # analysis: bias, variance and estimator scores
+    "mean_se", "total_variance", "cosine", "per_pair_means", "td_fixed_point", "truncated_values",
+    "bandit_score_variance", "mc_action_values", "BUILTIN_ESTIMATORS", "EstimatorScore", "score_estimator",
+    "score_table", "gae_bias_variance",
+    # problems: the notebooks' worked examples
+    "demo_grid_policy", "gradient_demo_problem", "reward_shifted", "td_demo_problem", "critic_error_direction",
+    "frozen_lake_lab",
 ]

@@ -55,14 +55,14 @@ from __future__ import annotations
 import base64
 import functools
 import html
-import io
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from matplotlib.figure import Figure
 
 from .. import plots as pgp
 
-EXPLORERS: dict[str, Callable[[], "Explorer"]] = {}
+EXPLORERS: dict[str, Callable[[], Explorer]] = {}
 
 
 def register(name: str):
@@ -201,8 +201,8 @@ def slider(description: str, value, lo, hi, step=None, *, kind: str = "float", o
     kind "float" (step required), "int" (step required), "log" (a count N from lo to hi on a log scale,
     integer values; the readout can be typed into), "choice" (a slider over `options`)."""
     import ipywidgets as W
-    common = dict(description=description, continuous_update=False, style={"description_width": "initial"},
-                  layout=W.Layout(width="320px"))
+    common = {"description": description, "continuous_update": False, "style": {"description_width": "initial"},
+              "layout": W.Layout(width="320px")}
     if kind == "choice":
         return W.SelectionSlider(options=list(options), value=value, **common)
     if kind == "log":

@@ -1,0 +1,295 @@
+"""Bias, variance and scoring of estimators: the statistics behind every "exact vs sampled" number the
+notebooks print (numpy only).
+
+Notation as in the course: N episodes, T steps, S states, A actions; G_t the discounted return,
+delta_t = r_t + gamma V(s_{t+1}) - V(s_t) the TD error; an estimator of grad U gives one estimate per episode,
+g_n = sum_t gamma^t grad log pi(a_t|s_t) w_{n,t} (`pg.per_episode_gradients`), and is judged by
+bias = E[g] - grad U and variance per episode tr Cov(g_n).
+
+- sample statistics: `mean_se`, `total_variance`, `cosine`, `per_pair_means`
+- what sampled numbers estimate, exactly: `td_fixed_point`, `truncated_values`, `bandit_score_variance`
+- Monte Carlo tables: `mc_action_values`
+- estimators of grad U and their scores: `BUILTIN_ESTIMATORS`, `EstimatorScore`, `score_estimator`,
+  `score_table`, `gae_bias_variance`
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import (
+    as_count,
+    as_episodes,
+    as_float_array,
+    as_gamma,
+    as_mdp,
+    as_policy_matrix,
+    as_scalar,
+)
+from .estimators import discounted_returns, gae, per_episode_gradients, td_errors
+from .exact import expected_gradient_estimate, policy_gradient
+
+__all__ = [
+    "BUILTIN_ESTIMATORS",
+    "EstimatorScore",
+    "bandit_score_variance",
+    "cosine",
+    "gae_bias_variance",
+    "mc_action_values",
+    "mean_se",
+    "per_pair_means",
+    "score_estimator",
+    "score_table",
+    "td_fixed_point",
+    "total_variance",
+    "truncated_values",
+]
+
+
+# ---- sample statistics ------------------------------------------------------------------------------------
+
+def mean_se(samples) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, standard error) over axis 0 of per-sample estimates x (N, ...):
+
+        mean = 1/N sum_n x_n,   se = std(x, ddof=1) / sqrt(N)      (each of shape ...; floats for (N,) input)
+
+    The mean of N independent estimates is within about 2 se of their expectation."""
+    x = as_float_array(samples, "samples")
+    if x.ndim == 0 or x.shape[0] < 2:
+        raise ValueError(f"samples must hold at least 2 estimates along axis 0, got shape {x.shape}")
+    return x.mean(axis=0), x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
+
+
+def total_variance(samples) -> float:
+    """tr Cov(g) = sum_k Var(g_k) of per-episode estimates g (N, ...) (sample variances, ddof=1): the
+    variance per episode of a vector estimator. An average of n episodes has variance total_variance / n."""
+    g = as_float_array(samples, "samples")
+    if g.ndim == 0 or g.shape[0] < 2:
+        raise ValueError(f"samples must hold at least 2 estimates along axis 0, got shape {g.shape}")
+    return float(g.reshape(g.shape[0], -1).var(axis=0, ddof=1).sum())
+
+
+def cosine(u, v) -> float:
+    """cos(u, v) = u . v / (|u| |v|) of two arrays of the same shape, flattened (0 if one of them is zero)."""
+    u, v = as_float_array(u, "u"), as_float_array(v, "v")
+    if u.shape != v.shape:
+        raise ValueError(f"u and v must have the same shape, got {u.shape} and {v.shape}")
+    u, v = u.ravel(), v.ravel()
+    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    return float(u @ v / (nu * nv)) if nu > 0 and nv > 0 else 0.0
+
+
+def per_pair_means(episodes, values, S: int, A: int, where=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Average of per-step values x (N, T) over the real steps with (s_t, a_t) = (s, a):
+
+        mean(s, a) = 1/n(s, a) sum_{n,t: s_t=s, a_t=a} x_{n,t},   se(s, a) = std / sqrt(n(s, a)),
+
+    returned as (mean, se, count), each (S, A). where: optional (N, T) bool selecting steps (e.g. t = 0
+    only). Pairs never seen get mean NaN; se is NaN below 2 visits. E.g. values = G_t estimates Q(s, a),
+    values = delta_t estimates E[delta | s, a]."""
+    ep = as_episodes(episodes)
+    S, A = as_count(S, "S"), as_count(A, "A")
+    v = as_float_array(values, "values", shape=ep.states.shape)
+    sel = ep.mask > 0
+    if where is not None:
+        sel = sel & np.asarray(where, dtype=bool)
+    idx = (ep.states * A + ep.actions)[sel]
+    if idx.size and (ep.states[sel].max() >= S or ep.actions[sel].max() >= A):
+        raise ValueError(f"episodes hold states/actions outside S = {S}, A = {A}")
+    v = v[sel]
+    cnt = np.bincount(idx, minlength=S * A).astype(float)
+    tot = np.bincount(idx, weights=v, minlength=S * A)
+    sq = np.bincount(idx, weights=v * v, minlength=S * A)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+        var = (sq - cnt * np.nan_to_num(mean) ** 2) / (cnt - 1)
+        se = np.where(cnt > 1, np.sqrt(np.maximum(var, 0) / np.maximum(cnt, 1)), np.nan)
+    return mean.reshape(S, A), se.reshape(S, A), cnt.reshape(S, A)
+
+
+# ---- what sampled numbers estimate, exactly ---------------------------------------------------------------
+
+def td_fixed_point(episodes, S: int, gamma, *, V0=None, bootstrap_terminal: bool = False,
+                   bootstrap_truncated: bool = True) -> np.ndarray:
+    """The value batch TD(0) (`pg.td0_values`) converges to on a fixed batch, V (S,): for every state s with
+    real steps, the TD errors of the steps taken from s sum to zero,
+
+        sum_{n,t: s_t = s} ( r_t + gamma b_t V(s_{t+1}) - V(s) ) = 0,
+
+    with b_t = 0 where step t entered a terminal state (and b_t = 1 where the horizon truncated it). That is
+    the exact V of the batch's empirical chain, V = (I - gamma P_hat)^-1 r_hat on the visited states
+    (certainty equivalence). States never visited keep V0 (default 0, td0_values' start).
+
+    bootstrap_terminal=True (bootstrap from V of a terminal state too) and bootstrap_truncated=False (no
+    bootstrap at a truncation) give the fixed points of two typical mistakes."""
+    ep = as_episodes(episodes)
+    S = as_count(S, "S")
+    gamma = as_gamma(gamma)
+    V0 = np.zeros(S) if V0 is None else as_float_array(V0, "V0", shape=(S,))
+    real = ep.mask > 0
+    s, s2, r = ep.states[real], ep.next_states[real], ep.rewards[real]
+    if s.size and max(s.max(), s2.max()) >= S:
+        raise ValueError(f"S = {S} but the episodes visit state {max(s.max(), s2.max())}")
+    term, trunc = ep.terminated[real], ep.truncated[real]
+    boot = np.ones_like(term) if bootstrap_terminal else ~term
+    if not bootstrap_truncated:
+        boot = boot & ~trunc
+    cnt = np.bincount(s, minlength=S).astype(float)
+    M = np.diag(cnt)
+    np.add.at(M, (s[boot], s2[boot]), -gamma)
+    b = np.bincount(s, weights=r, minlength=S)
+    unvisited = cnt == 0
+    M[unvisited] = 0.0
+    M[unvisited, unvisited] = 1.0
+    b[unvisited] = V0[unvisited]
+    return np.linalg.solve(M, b)
+
+
+def truncated_values(mdp, pi, k: int) -> np.ndarray:
+    """Exact k-step values V_k(s) = E[sum_{t<k} gamma^t r_t | s_0 = s], (S,), by k Bellman backups from
+    V_0 = 0 (a finite sum, no tolerance): V_{j+1} = r_pi + gamma P_pi V_j on non-terminal states. What a
+    return cut after k steps estimates; its bias is V_k - V."""
+    mdp = as_mdp(mdp)
+    pi = as_policy_matrix(pi, mdp.S, mdp.A)
+    k = as_count(k, "k", minimum=0)
+    P_pi, r_pi = mdp.policy_matrices(pi)
+    live = ~mdp.terminal
+    V = np.zeros(mdp.S)
+    for _ in range(k):
+        V = np.where(live, r_pi + mdp.gamma * P_pi @ V, 0.0)
+    return V
+
+
+def bandit_score_variance(theta: float, sigma: float, a_star: float = 1.0, centred: bool = False) -> float:
+    """Exact variance of one score-function estimate (r(a) - b) (a - theta) / sigma^2 on the quadratic bandit
+    r(a) = -(a - a_star)^2, a ~ N(theta, sigma^2). With c = theta - a_star, a = theta + sigma z
+    (E z^2 = 1, E z^4 = 3, E z^6 = 15):
+
+        b = 0:                               Var = c^4 / sigma^2 + 14 c^2 + 15 sigma^2   (~ 1/sigma^2 as sigma -> 0)
+        b = U = -c^2 - sigma^2 (centred):    the estimate is -2c z^2 - sigma z^3 + sigma z,
+                                             Var = 8 c^2 + 10 sigma^2                    (bounded as sigma -> 0)
+    """
+    c = as_scalar(theta, "theta") - as_scalar(a_star, "a_star")
+    s2 = as_scalar(sigma, "sigma", low=0.0, low_open=True) ** 2
+    if centred:
+        return 8.0 * c**2 + 10.0 * s2
+    return c**4 / s2 + 14.0 * c**2 + 15.0 * s2
+
+
+# ---- Monte Carlo tables -----------------------------------------------------------------------------------
+
+def mc_action_values(episodes, S: int, A: int, gamma) -> tuple[np.ndarray, np.ndarray]:
+    """Every-visit Monte Carlo estimate of Q: Q_hat(s, a) = mean of G_t over the real steps with
+    (s_t, a_t) = (s, a), and the visit counts n(s, a); both (S, A). Pairs never tried get 0."""
+    ep = as_episodes(episodes)
+    S, A = as_count(S, "S"), as_count(A, "A")
+    G = discounted_returns(ep.rewards, as_gamma(gamma), ep.mask)
+    if ep.states.max() >= S or ep.actions.max() >= A:
+        raise ValueError(f"episodes hold states/actions outside S = {S}, A = {A}")
+    k = (ep.states * A + ep.actions).ravel()
+    tot = np.bincount(k, weights=G.ravel(), minlength=S * A).reshape(S, A)
+    cnt = np.bincount(k, weights=ep.mask.ravel(), minlength=S * A).reshape(S, A)
+    return np.divide(tot, cnt, out=np.zeros((S, A)), where=cnt > 0), cnt
+
+
+# ---- estimators of grad U and their scores ----------------------------------------------------------------
+
+def _w_reinforce(ep, V, gamma):
+    return discounted_returns(ep.rewards, gamma, ep.mask)
+
+
+def _w_reinforce_baseline(ep, V, gamma):
+    return (discounted_returns(ep.rewards, gamma, ep.mask) - np.asarray(V)[ep.states]) * ep.mask
+
+
+def _w_actor_critic(ep, V, gamma):
+    return td_errors(ep, V, gamma)
+
+
+def _w_gae95(ep, V, gamma):
+    return gae(ep, V, gamma, 0.95)
+
+
+BUILTIN_ESTIMATORS: dict[str, Callable] = {"REINFORCE": _w_reinforce, "REINFORCE+baseline": _w_reinforce_baseline,
+                                           "actor-critic": _w_actor_critic, "GAE(0.95)": _w_gae95}
+"""name -> estimator(episodes, V, gamma) -> per-step weights w (N, T): G_t, G_t - V(s_t), delta_t, GAE(0.95).
+The gradient estimate of episode n is g_n = sum_t gamma^t grad log pi(a_t|s_t) w_{n,t}."""
+
+
+@dataclass(frozen=True)
+class EstimatorScore:
+    """How an estimator scores against the exact gradient on one big batch of N episodes.
+
+    mean (theta's shape) = 1/N sum_n g_n, estimates E[g]; bias_norm = |mean - grad U|; noise_floor =
+    sqrt(total_variance / N), what bias_norm typically is for an unbiased estimator; variance = tr Cov(g_n)
+    per episode; cosine {n: mean over disjoint groups of n episodes of cos(group mean, grad U)};
+    samples (N, *theta.shape), the g_n."""
+
+    name: str
+    mean: np.ndarray
+    bias_norm: float
+    noise_floor: float
+    variance: float
+    cosine: dict
+    samples: np.ndarray
+
+    def row(self) -> str:
+        """This score as one row of `score_table`."""
+        cos = "  ".join(f"{self.cosine[n]:6.3f}" for n in sorted(self.cosine))
+        return f"{self.name:<20s} {self.bias_norm:8.4f} {self.noise_floor:8.4f} {self.variance:10.4f}   {cos}"
+
+
+def score_estimator(name: str, estimator: Callable, policy, theta, episodes, V, gamma, exact_grad,
+                    batch_sizes=(10, 30, 100, 300, 1000)) -> EstimatorScore:
+    """Score estimator(episodes, V, gamma) -> weights w (N, T) on the batch `episodes` against the exact
+    gradient `exact_grad` (theta's shape): the per-episode estimates g_n = sum_t gamma^t grad log pi w_{n,t},
+    their mean, |bias|, noise floor, variance per episode and cosine with grad U at each batch size n
+    (see EstimatorScore). Raises ValueError if the estimator returns the wrong shape or NaN/inf."""
+    ep = as_episodes(episodes)
+    w = np.asarray(estimator(ep, V, gamma), dtype=float)
+    if w.shape != ep.states.shape:
+        raise ValueError(f"estimator {name!r} returned shape {w.shape}, expected {ep.states.shape} (N, T)")
+    if not np.isfinite(w).all():
+        raise ValueError(f"estimator {name!r} returned NaN or inf")
+    g = per_episode_gradients(policy, theta, ep, w, gamma)
+    N = len(g)
+    mean = g.mean(axis=0)
+    var = total_variance(g)
+    flat, ex = g.reshape(N, -1), np.ravel(exact_grad)
+    cos = {}
+    for n in batch_sizes:
+        k = N // n
+        if k >= 1:
+            Gm = flat[: k * n].reshape(k, n, -1).mean(axis=1)
+            cos[n] = float(np.mean(Gm @ ex / (np.linalg.norm(Gm, axis=1) * np.linalg.norm(ex) + 1e-300)))
+    return EstimatorScore(name, mean, float(np.linalg.norm(mean - exact_grad)), float(np.sqrt(var / N)), var, cos, g)
+
+
+def score_table(scores) -> str:
+    """A fixed-width table of EstimatorScores: |bias|, noise floor, variance per episode, cos at each n
+    (rounded to 4 decimals, 3 for cosines)."""
+    scores = list(scores)
+    if not scores:
+        raise ValueError("scores must hold at least one EstimatorScore")
+    ns = sorted(scores[0].cosine)
+    head = f"{'estimator':<20s} {'|bias|':>8s} {'noise':>8s} {'var/episode':>10s}   " + "  ".join(
+        f"{'cos@' + str(n):>6s}" for n in ns)
+    return "\n".join([head] + [s.row() for s in scores])
+
+
+def gae_bias_variance(mdp, policy, theta, V_hat, lams, episodes, horizon: int):
+    """For each lambda in lams (L,): the exact expected GAE gradient E[g_lambda] (L, *theta.shape), its exact
+    squared bias |E[g_lambda] - grad U|^2 (L,), and the measured variance per episode tr Cov(g_n) on
+    `episodes` (L,), with g_n = sum_t gamma^t grad log pi(a_t|s_t) GAE_t(lambda) under the critic V_hat.
+    The mean squared error of an n-episode average is bias^2 + variance / n."""
+    mdp = as_mdp(mdp)
+    lams = as_float_array(lams, "lams", ndim=1)
+    grad = policy_gradient(mdp, policy, theta)
+    Eg = np.array([expected_gradient_estimate(mdp, policy, theta, V_hat, lam, horizon) for lam in lams])
+    bias2 = ((Eg - grad) ** 2).reshape(len(lams), -1).sum(axis=1)
+    var = np.array([total_variance(per_episode_gradients(policy, theta, episodes,
+                                                         gae(episodes, V_hat, mdp.gamma, lam), mdp.gamma))
+                    for lam in lams])
+    return Eg, bias2, var
