@@ -9,31 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._recursion import backward_scan
-from ._validate import as_count, as_float_array, as_gamma, as_scalar
+from ._validate import (as_count, as_episodes, as_float_array, as_gamma, as_mask, as_scalar, as_softmax_policy,
+                        as_values)
 from .sampling import Episodes
-
-
-def _check_episodes(episodes) -> Episodes:
-    if not isinstance(episodes, Episodes):
-        raise TypeError(f"episodes must be an Episodes batch (from sample_episodes), got {type(episodes).__name__}")
-    return episodes
-
-
-def _check_V(V, episodes: Episodes, name: str = "V") -> np.ndarray:
-    V = as_float_array(V, name, ndim=1)
-    top = int(max(episodes.states.max(), episodes.next_states.max()))
-    if V.shape[0] <= top:
-        raise ValueError(f"{name} has {V.shape[0]} entries but the episodes visit state {top}")
-    return V
-
-
-def _check_mask(mask, shape) -> np.ndarray:
-    if mask is None:
-        return np.ones(shape)
-    m = as_float_array(mask, "mask", shape=shape)
-    if not np.all((m == 0) | (m == 1)):
-        raise ValueError("mask must hold only 0.0 and 1.0")
-    return m
 
 
 def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
@@ -46,11 +24,16 @@ def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
     """
     r = as_float_array(rewards, "rewards", ndim=2)
     gamma = as_gamma(gamma)
-    m = _check_mask(mask, r.shape)
+    m = as_mask(mask, r.shape)
     N, T = r.shape
     end = 0.0
     if bootstrap is not None:
         end = as_float_array(bootstrap, "bootstrap", shape=(N,)) * m[:, T - 1]
+    return _discounted_returns(r, gamma, m, end)
+
+
+def _discounted_returns(r: np.ndarray, gamma: float, m: np.ndarray, end=0.0) -> np.ndarray:
+    """discounted_returns without validation: the scan x = r * mask, c = gamma, y_end = end, then masked."""
     G = backward_scan(r * m, gamma, end)
     G *= m
     return G
@@ -62,8 +45,8 @@ def td_errors(episodes: Episodes, V, gamma) -> np.ndarray:
     V: (S,) state values (the critic). No bootstrap from a terminal next state; bootstrap at truncation.
     Zero where mask is 0. With the true V, E[delta_t | s_t, a_t] = A(s_t, a_t).
     """
-    ep = _check_episodes(episodes)
-    V = _check_V(V, ep)
+    ep = as_episodes(episodes)
+    V = as_values(V, ep)
     gamma = as_gamma(gamma)
     return _td_errors(ep, V, gamma)
 
@@ -87,10 +70,10 @@ def gae(episodes: Episodes, V, gamma, lam) -> np.ndarray:
     lam = 0 is the TD error; lam = 1 is G_t + gamma^(T-t) V(s_T) [truncated only] - V(s_t), the Monte Carlo
     advantage ("lam = 1 is MC" up to that bootstrap at a truncated horizon).
     """
-    ep = _check_episodes(episodes)
+    ep = as_episodes(episodes)
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)
     gamma = as_gamma(gamma)
-    V = _check_V(V, ep)
+    V = as_values(V, ep)
     return backward_scan(_td_errors(ep, V, gamma), gamma * lam * _mask_next(ep.mask))
 
 
@@ -114,10 +97,10 @@ def advantage_gradient(policy, theta, episodes: Episodes, advantages, gamma) -> 
 
 def _advantage_gradient(policy, theta, episodes, advantages, gamma, scratch: bool = False) -> np.ndarray:
     """advantage_gradient; scratch=True: `advantages` is the caller's own temporary and is overwritten."""
-    ep = _check_episodes(episodes)
+    ep = as_episodes(episodes)
     gamma = as_gamma(gamma)
     adv = as_float_array(advantages, "advantages", shape=ep.states.shape)
-    theta = _check_policy(policy).check_theta(theta)
+    theta = as_softmax_policy(policy).check_theta(theta)
     w = np.multiply(adv, ep.mask, out=adv if scratch else None)
     w *= gamma ** np.arange(ep.horizon)
     w /= ep.n_episodes
@@ -133,9 +116,9 @@ def per_episode_gradients(policy, theta, episodes: Episodes, advantages, gamma) 
     estimator's noise (standard errors, variance per episode). advantages: (N, T), e.g. G_t, G_t - b(s_t),
     td_errors, gae. Softmax: g_n = contract(W_n - W_n.sum(actions) pi), W_n[s, a] the weighted counts of (s, a).
     """
-    ep = _check_episodes(episodes)
+    ep = as_episodes(episodes)
     gamma = as_gamma(gamma)
-    policy = _check_policy(policy)
+    policy = as_softmax_policy(policy)
     theta = policy.check_theta(theta)
     N, T = ep.states.shape
     S, A = policy.S, policy.A
@@ -154,9 +137,9 @@ def reinforce_gradient(policy, theta, episodes: Episodes, gamma, baseline=None) 
     baseline: (S,) state-dependent b(s), or None (b = 0). Unbiased for the gradient of the objective cut
     at the horizon, for any b(s) (E_a[grad log pi(a|s)] b(s) = 0); b = V lowers its variance.
     """
-    ep = _check_episodes(episodes)
+    ep = as_episodes(episodes)
     gamma = as_gamma(gamma)
-    G = discounted_returns(ep.rewards, gamma, ep.mask)
+    G = _discounted_returns(ep.rewards, gamma, ep.mask)
     if baseline is not None:
         b = as_float_array(baseline, "baseline", ndim=1)
         policy_S = getattr(policy, "S", None)
@@ -166,19 +149,42 @@ def reinforce_gradient(policy, theta, episodes: Episodes, gamma, baseline=None) 
     return _advantage_gradient(policy, theta, ep, G, gamma, scratch=True)  # G is ours: weights in place
 
 
-def _check_policy(policy):
-    from .policies import SoftmaxPolicy
-    if not isinstance(policy, SoftmaxPolicy):
-        raise TypeError(f"policy must be a SoftmaxPolicy, got {type(policy).__name__}")
-    return policy
+def n_step_advantages(episodes: Episodes, V, gamma, n: int) -> np.ndarray:
+    """n-step advantage estimates, shape (N, T):
+
+        A^(n)_t = sum_{k<m} gamma^k r_{t+k} + gamma^m V(s_{t+m}) [unless the episode terminated] - V(s_t),
+        m = min(n, steps left in the episode),
+
+    so there is no bootstrap past a termination, and where the horizon truncates the episode within n steps
+    the bootstrap is from V of the last next state. By telescoping, A^(n)_t = sum_{l<n} gamma^l delta_{t+l}
+    (delta = td_errors, 0 after the episode's end). n = 1 is `td_errors`; n >= T is `gae(lam=1)`; and
+        gae(lam) = sum_{n=1}^{T-1} (1 - lam) lam^(n-1) A^(n) + lam^(T-1) A^(T)   (T = the horizon)
+    (the lambda-return mix; A^(n) = A^(T) for n >= T). Zero where mask is 0.
+    """
+    ep = as_episodes(episodes)
+    V = as_values(V, ep)
+    gamma = as_gamma(gamma)
+    n = as_count(n, "n")
+    delta = _td_errors(ep, V, gamma)
+    T = ep.horizon
+    if n >= T:  # every window reaches the episode's end: the lam = 1 trace (bit for bit gae(lam=1))
+        return backward_scan(delta, gamma * 1.0 * _mask_next(ep.mask))
+    adv = delta.copy()
+    for k in range(1, n):  # the window sum_{l<n} gamma^l delta_{t+l} (delta is 0 past the end)
+        adv[:, :T - k] += gamma ** k * delta[:, k:]
+    return adv
 
 
-def mc_values(episodes: Episodes, gamma, S: int) -> np.ndarray:
-    """Every-visit Monte Carlo estimate of V: the average of G_t over the real steps with s_t = s, (S,).
+def mc_values(episodes: Episodes, S: int, gamma) -> np.ndarray:
+    """Every-visit Monte Carlo estimate of V: the average of G_t over the real steps with s_t = s, (S,):
+
+        V_hat(s) = sum_{n,t: s_t = s} G_t / #{n, t: s_t = s}      (G = discounted_returns).
+
     States never visited get 0. Unbiased only for episodes that terminated (a truncated G_t is cut short)."""
-    ep = _check_episodes(episodes)
+    ep = as_episodes(episodes)
     S = as_count(S, "S")
-    G = discounted_returns(ep.rewards, gamma, ep.mask)
+    gamma = as_gamma(gamma)
+    G = _discounted_returns(ep.rewards, gamma, ep.mask)
     s = ep.states.ravel()
     if s.max() >= S:
         raise ValueError(f"S = {S} but the episodes visit state {s.max()}")
@@ -187,11 +193,11 @@ def mc_values(episodes: Episodes, gamma, S: int) -> np.ndarray:
     return np.divide(tot, cnt, out=np.zeros(S), where=cnt > 0)
 
 
-def td0_values(episodes: Episodes, gamma, S: int, alpha: float = 0.5, n_sweeps: int = 50, V0=None) -> np.ndarray:
+def td0_values(episodes: Episodes, S: int, gamma, alpha: float = 0.5, n_sweeps: int = 50, V0=None) -> np.ndarray:
     """Learn V by TD(0) on a fixed batch: each sweep moves V(s) by alpha times the mean TD error of the
     steps taken from s (a batch, vectorised form of V(s_t) <- V(s_t) + alpha delta_t), (S,).
     Converges to the certainty-equivalence solution of the batch as n_sweeps grows."""
-    ep = _check_episodes(episodes)
+    ep = as_episodes(episodes)
     gamma = as_gamma(gamma)
     S = as_count(S, "S")
     top = int(max(ep.states.max(), ep.next_states.max()))
@@ -200,10 +206,9 @@ def td0_values(episodes: Episodes, gamma, S: int, alpha: float = 0.5, n_sweeps: 
     alpha = as_scalar(alpha, "alpha", low=0.0, high=1.0, low_open=True)
     n_sweeps = as_count(n_sweeps, "n_sweeps", minimum=0)
     V = np.zeros(S) if V0 is None else as_float_array(V0, "V0", shape=(S,)).copy()
-    _check_V(V, ep, "V0")
     s = ep.states.ravel()
     cnt = np.bincount(s, weights=ep.mask.ravel(), minlength=S)
     for _ in range(n_sweeps):
-        delta = td_errors(ep, V, gamma).ravel()
+        delta = _td_errors(ep, V, gamma).ravel()
         V += alpha * np.divide(np.bincount(s, weights=delta, minlength=S), cnt, out=np.zeros(S), where=cnt > 0)
     return V

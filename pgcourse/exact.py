@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_count, as_float_array, as_policy_matrix, as_scalar
+from ._validate import (as_count, as_float_array, as_mdp, as_policy_matrix, as_scalar, as_softmax_policy,
+                        check_episodic)
 from .mdp import TabularMDP
 
 
@@ -32,7 +33,7 @@ class Evaluation:
     V (S,), Q (S, A), A (S, A) = Q - V, U = mu . V, visits (S,) discounted expected visit counts
     (0 on terminal states), d (S,) = visits / sum(visits), rho (S, A) = d * pi, pi (S, A) the policy,
     effective_horizon = sum(visits) (= 1/(1-gamma) without terminal states), so that
-    U = effective_horizon * sum_{s,a} rho(s, a) r(s, a).
+    U = effective_horizon * sum_{s,a} rho(s, a) r(s, a). tau: the entropy weight the values were computed with.
     """
 
     V: np.ndarray
@@ -44,51 +45,44 @@ class Evaluation:
     rho: np.ndarray
     pi: np.ndarray
     effective_horizon: float
+    tau: float = 0.0
 
 
-def _check_mdp(mdp) -> TabularMDP:
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
-    return mdp
-
-
-def check_episodic(mdp: TabularMDP, pi: np.ndarray) -> None:
-    """For gamma = 1: raise ValueError unless every non-terminal state can reach a terminal state under pi.
-
-    Decided by reachability in the graph s -> s' with P_pi[s, s'] > 0 (backward search from the terminal
-    states), not by a failed solve."""
-    term = mdp.terminal
-    if not term.any():
-        raise ValueError("gamma = 1 needs an episodic MDP: this one has no terminal state, so returns are infinite")
-    P_pi = np.einsum("sa,sat->st", pi, mdp.P) > 0
-    reach = term.copy()
-    frontier = term.copy()
-    while frontier.any():
-        new = P_pi[:, frontier].any(axis=1) & ~reach
-        reach |= new
-        frontier = new
-    stuck = np.flatnonzero(~reach)
-    if stuck.size:
-        raise ValueError(
-            f"gamma = 1 but under this policy state(s) {stuck[:10].tolist()} can never reach a terminal state: "
-            "the expected return is undefined (infinite). Use gamma < 1 or a policy that ends episodes.")
-
-
-def evaluate(mdp: TabularMDP, pi) -> Evaluation:
+def evaluate(mdp: TabularMDP, pi, tau: float = 0.0) -> Evaluation:
     """Exact V, Q, A, U, visits, d, rho of the policy pi (S, A) by two linear solves.
 
+    tau > 0: the entropy-regularised values, every step paying r(s, a) - tau log pi(a|s) (0 log 0 = 0):
+        V_tau = (I - gamma P_pi,NN)^-1 (r_pi + tau H_pi)_N,  H_pi(s) = -sum_a pi(a|s) log pi(a|s),
+        Q_tau(s, a) = r(s, a) + gamma sum_s' P[s, a, s'] V_tau(s'),  A = Q_tau - V_tau,  U_tau = mu . V_tau,
+    so V_tau(s) = sum_a pi(a|s) (Q_tau(s, a) - tau log pi(a|s)); visits, d, rho do not depend on tau.
     gamma = 1 is allowed for episodic MDPs where every non-terminal state reaches a terminal state under pi
     (else ValueError). Special cases: one state, no termination: V = r_pi / (1 - gamma), d = 1;
     gamma = 0: V = r_pi, d = mu restricted to non-terminal states.
     """
-    mdp = _check_mdp(mdp)
+    mdp = as_mdp(mdp)
     pi = as_policy_matrix(pi, mdp.S, mdp.A)
-    gamma = mdp.gamma
-    if gamma == 1.0:
+    tau = as_scalar(tau, "tau", low=0.0)
+    if mdp.gamma == 1.0:
         check_episodic(mdp, pi)
+    return _evaluate(mdp, pi, tau)
+
+
+def _xlogx(p: np.ndarray) -> np.ndarray:
+    """p log p elementwise, with 0 log 0 = 0."""
+    out = np.zeros_like(p)
+    np.log(p, out=out, where=p > 0)
+    out *= p
+    return out
+
+
+def _evaluate(mdp: TabularMDP, pi: np.ndarray, tau: float = 0.0) -> Evaluation:
+    """evaluate without validation (mdp a TabularMDP, pi a checked (S, A) policy, episodic if gamma = 1)."""
+    gamma = mdp.gamma
     live = ~mdp.terminal
     P_pi = np.einsum("sa,sat->st", pi, mdp.P)
     r_pi = np.einsum("sa,sa->s", pi, mdp.R)
+    if tau:
+        r_pi -= tau * _xlogx(pi).sum(axis=1)  # + tau H_pi(s)
     # M = I - gamma P_pi,NN, built in place: 0.0 - x and (0.0 - x) + 1.0 round exactly as eye - x does
     M = P_pi if live.all() else P_pi[np.ix_(live, live)]  # our own temporary: overwritten
     np.multiply(M, gamma, out=M)
@@ -103,37 +97,48 @@ def evaluate(mdp: TabularMDP, pi) -> Evaluation:
     H = float(visits.sum())
     d = visits / H
     return Evaluation(V=V, Q=Q, A=Q - V[:, None], U=float(mdp.mu @ V), visits=visits, d=d,
-                      rho=d[:, None] * pi, pi=pi, effective_horizon=H)
+                      rho=d[:, None] * pi, pi=pi, effective_horizon=H, tau=tau)
 
 
-def _check_policy(policy):
-    from .policies import SoftmaxPolicy
-    if not isinstance(policy, SoftmaxPolicy):
-        raise TypeError(f"policy must be a SoftmaxPolicy, got {type(policy).__name__}")
-    return policy
+def _check_args(mdp, policy, theta):
+    """(mdp, policy, theta) validated: a TabularMDP, a SoftmaxPolicy for its S and A, theta of its shape."""
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
+    return mdp, policy, policy.check_theta(theta)
 
 
-def _check_policy_mdp(mdp, policy):
-    if (policy.S, policy.A) != (mdp.S, mdp.A):
-        raise ValueError(f"policy is for S={policy.S}, A={policy.A} but mdp has S={mdp.S}, A={mdp.A}")
+def _probs(mdp: TabularMDP, policy, theta: np.ndarray) -> np.ndarray:
+    """pi_theta (S, A), checked episodic when gamma = 1."""
+    pi = policy.probs(theta)
+    if mdp.gamma == 1.0:
+        check_episodic(mdp, pi)
+    return pi
 
 
-def policy_gradient(mdp: TabularMDP, policy, theta) -> np.ndarray:
-    """Exact gradient of U at theta, same shape as theta:
+def policy_gradient(mdp: TabularMDP, policy, theta, tau: float = 0.0) -> np.ndarray:
+    """Exact gradient of U (U_tau for tau > 0) at theta, same shape as theta:
 
         grad U = sum_s visits(s) sum_a grad pi(a|s) Q(s, a)
                = effective_horizon * E_{s~d, a~pi}[grad log pi(a|s) Q(s, a)]
-               ( = 1/(1-gamma) E_{s~d, a~pi}[grad log pi(a|s) Q(s, a)] without terminal states).
+               ( = 1/(1-gamma) E_{s~d, a~pi}[grad log pi(a|s) Q(s, a)] without terminal states);
+        grad U_tau = sum_s visits(s) sum_a grad pi(a|s) (Q_tau(s, a) - tau log pi(a|s))   (see `evaluate`).
 
     For a softmax policy grad pi(a|s) = pi(a|s) (phi(s, a) - sum_b pi(b|s) phi(s, b)), so
-    grad U = sum_{s,a} visits(s) pi(a|s) A(s, a) phi(s, a); tabular: grad U[s, a] = visits(s) pi(a|s) A(s, a).
+    grad U = sum_{s,a} visits(s) pi(a|s) A(s, a) phi(s, a); tabular: grad U[s, a] = visits(s) pi(a|s) A(s, a)
+    (with tau: A(s, a) - tau log pi(a|s) in place of A(s, a)).
     """
-    mdp = _check_mdp(mdp)
-    policy = _check_policy(policy)
-    _check_policy_mdp(mdp, policy)
-    theta = policy.check_theta(theta)
-    ev = evaluate(mdp, policy.probs(theta))
-    return policy.contract(ev.visits[:, None] * ev.pi * ev.A)
+    mdp, policy, theta = _check_args(mdp, policy, theta)
+    tau = as_scalar(tau, "tau", low=0.0)
+    return _policy_gradient(mdp, policy, theta, tau)
+
+
+def _policy_gradient(mdp: TabularMDP, policy, theta: np.ndarray, tau: float = 0.0) -> np.ndarray:
+    """policy_gradient without validation."""
+    ev = _evaluate(mdp, _probs(mdp, policy, theta), tau)
+    C = ev.visits[:, None] * ev.pi * ev.A
+    if tau:
+        C -= tau * ev.visits[:, None] * _xlogx(ev.pi)  # pi (A - tau log pi), 0 log 0 = 0
+    return policy.contract(C)
 
 
 def score_expectation(mdp: TabularMDP, policy, theta, weights, d=None) -> np.ndarray:
@@ -143,10 +148,7 @@ def score_expectation(mdp: TabularMDP, policy, theta, weights, d=None) -> np.nda
     default the policy's own d^pi. With weights = Q this is the policy-gradient-theorem expectation:
     grad U = effective_horizon * score_expectation(mdp, policy, theta, Q).
     """
-    mdp = _check_mdp(mdp)
-    policy = _check_policy(policy)
-    _check_policy_mdp(mdp, policy)
-    theta = policy.check_theta(theta)
+    mdp, policy, theta = _check_args(mdp, policy, theta)
     w = as_float_array(weights, "weights", shape=(mdp.S, mdp.A))
     pi = policy.probs(theta)
     if d is None:
@@ -158,35 +160,37 @@ def score_expectation(mdp: TabularMDP, policy, theta, weights, d=None) -> np.nda
     return policy.contract(d[:, None] * pi * (w - wbar))
 
 
-def objective(mdp: TabularMDP, policy, theta) -> float:
-    """U(theta) = mu . V^{pi_theta}."""
-    mdp, policy = _check_mdp(mdp), _check_policy(policy)
-    _check_policy_mdp(mdp, policy)
-    return evaluate(mdp, policy.probs(policy.check_theta(theta))).U
+def objective(mdp: TabularMDP, policy, theta, tau: float = 0.0) -> float:
+    """U(theta) = mu . V^{pi_theta} (U_tau = mu . V_tau for tau > 0, see `evaluate`)."""
+    mdp, policy, theta = _check_args(mdp, policy, theta)
+    return _objective(mdp, policy, theta, as_scalar(tau, "tau", low=0.0))
 
 
-def finite_difference_gradient(mdp: TabularMDP, policy, theta, eps: float = 1e-5) -> np.ndarray:
-    """Central finite differences of U: (U(theta + eps e_i) - U(theta - eps e_i)) / (2 eps), per coordinate."""
-    mdp = _check_mdp(mdp)
-    policy = _check_policy(policy)
-    _check_policy_mdp(mdp, policy)
-    theta = policy.check_theta(theta)
+def _objective(mdp: TabularMDP, policy, theta: np.ndarray, tau: float = 0.0) -> float:
+    """objective without validation."""
+    return _evaluate(mdp, _probs(mdp, policy, theta), tau).U
+
+
+def finite_difference_gradient(mdp: TabularMDP, policy, theta, eps: float = 1e-5, tau: float = 0.0) -> np.ndarray:
+    """Central finite differences of U (U_tau): (U(theta + eps e_i) - U(theta - eps e_i)) / (2 eps), per
+    coordinate. Validates once; the 2 theta.size evaluations run unvalidated."""
+    mdp, policy, theta = _check_args(mdp, policy, theta)
     eps = as_scalar(eps, "eps", low=0.0, low_open=True)
+    tau = as_scalar(tau, "tau", low=0.0)
     g = np.zeros_like(theta)
     for i in np.ndindex(theta.shape):
         tp, tm = theta.copy(), theta.copy()
         tp[i] += eps
         tm[i] -= eps
-        g[i] = (objective(mdp, policy, tp) - objective(mdp, policy, tm)) / (2 * eps)
+        g[i] = (_objective(mdp, policy, tp, tau) - _objective(mdp, policy, tm, tau)) / (2 * eps)
     return g
 
 
 def fisher_matrix(mdp: TabularMDP, policy, theta) -> np.ndarray:
     """F = E_{s~d, a~pi}[grad log pi(a|s) grad log pi(a|s)^T], shape (K, K) with K = theta.size
     (theta flattened). The natural gradient is F^+ grad U."""
-    mdp = _check_mdp(mdp)
-    policy = _check_policy(policy)
-    _check_policy_mdp(mdp, policy)
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
     theta = policy.check_theta(theta)
     pi = policy.probs(theta)
     d = evaluate(mdp, pi).d
@@ -201,7 +205,7 @@ def natural_gradient(mdp: TabularMDP, policy, theta, rcond: float = 1e-10) -> np
     """F^+ grad U (pseudo-inverse by least squares: a softmax Fisher matrix is always singular), shaped like
     theta. For the tabular softmax, the natural gradient is A(s, a) / (1 - gamma) up to a per-state constant
     (Kakade 2001): the update no longer depends on how often a state is visited."""
-    theta = _check_policy(policy).check_theta(theta)
+    theta = as_softmax_policy(policy).check_theta(theta)
     rcond = as_scalar(rcond, "rcond", low=0.0)
     F = fisher_matrix(mdp, policy, theta)
     g = policy_gradient(mdp, policy, theta).ravel()
@@ -211,7 +215,7 @@ def natural_gradient(mdp: TabularMDP, policy, theta, rcond: float = 1e-10) -> np
 def optimal_values(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
     """(V*, pi*) by policy iteration (exact evaluation each step; finite, no tolerance), for measuring
     sub-optimality U* - U(theta). pi* is deterministic (S, A) one-hot."""
-    mdp = _check_mdp(mdp)
+    mdp = as_mdp(mdp)
     # start from a policy that ends episodes when gamma = 1: the uniform one does on episodic MDPs
     pi = np.full((mdp.S, mdp.A), 1.0 / mdp.A)
     for _ in range(10 * mdp.S * mdp.A + 10):
@@ -237,7 +241,7 @@ def expected_td_error(mdp: TabularMDP, V_hat) -> np.ndarray:
 
     No bootstrap from a terminal next state (as in `td_errors`); rows of terminal states are 0 (never a real
     step). With the true V this is Q - V = A; with V_hat = V + e it is A + gamma P e - e."""
-    mdp = _check_mdp(mdp)
+    mdp = as_mdp(mdp)
     V_hat = as_float_array(V_hat, "V_hat", shape=(mdp.S,))
     Vl = V_hat * ~mdp.terminal
     D = mdp.R + mdp.gamma * mdp.P @ Vl - Vl[:, None]
@@ -249,7 +253,7 @@ def pair_chain(mdp, pi) -> np.ndarray:
     """The state-action chain of the episode while it runs, (S*A, S*A):
     M[(s, a), (s', a')] = P[s, a, s'] [s' not terminal] pi(a'|s'). (M^l w)(s, a) = E[w(s_{t+l}, a_{t+l}) ;
     still running at t+l | s_t = s, a_t = a]."""
-    mdp = _check_mdp(mdp)
+    mdp = as_mdp(mdp)
     pi = as_policy_matrix(pi, mdp.S, mdp.A)
     M = (mdp.P * ~mdp.terminal)[:, :, :, None] * pi[None, None, :, :]
     return M.reshape(mdp.S * mdp.A, mdp.S * mdp.A)
@@ -263,7 +267,7 @@ def expected_gae(mdp, pi, V_hat, lam, n_steps=None) -> np.ndarray:
         n_steps = k (k steps left before the horizon): A_lam = sum_{l<k} (gamma lam M)^l D, the last delta
         bootstrapping V_hat at the horizon. True V: D = A and M A = 0, so A_lam = A for every lam.
         V_hat = V + e, lam = 1, no horizon: A_1 = A - e(s) (the error becomes a baseline)."""
-    mdp = _check_mdp(mdp)
+    mdp = as_mdp(mdp)
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)
     D = expected_td_error(mdp, V_hat).ravel()
     M = pair_chain(mdp, pi)
@@ -283,7 +287,7 @@ def expected_gae(mdp, pi, V_hat, lam, n_steps=None) -> np.ndarray:
 def alive_distributions(mdp, pi, horizon) -> np.ndarray:
     """p (T, S): p[t, s] = Pr(s_t = s and the episode still running at t), s_0 ~ mu, t < T = horizon.
     p[t+1] = (p[t] P_pi) restricted to non-terminal states."""
-    mdp = _check_mdp(mdp)
+    mdp = as_mdp(mdp)
     pi = as_policy_matrix(pi, mdp.S, mdp.A)
     T = as_count(horizon, "horizon")
     P_pi = np.einsum("sa,sat->st", pi, mdp.P)
@@ -304,9 +308,8 @@ def expected_gradient_estimate(mdp, policy, theta, V_hat, lam, horizon) -> np.nd
     p = alive_distributions, A_lam^{(k)} = expected_gae(..., n_steps=k). lam = 0: actor-critic (TD errors);
     V_hat = 0, lam = 1: REINFORCE (G_t, no bootstrap; any baseline b(s) leaves the expectation unchanged).
     With the true V every lam gives sum_{t<T} gamma^t E[grad log pi A], which tends to grad U as T grows."""
-    mdp = _check_mdp(mdp)
-    policy = _check_policy(policy)
-    _check_policy_mdp(mdp, policy)
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
     pi = policy.probs(policy.check_theta(theta))
     T = as_count(horizon, "horizon")
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)

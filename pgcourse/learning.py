@@ -1,6 +1,6 @@
 """Policy-gradient training loops: gradient ascent on U(theta) with the exact gradient or a sampled one.
 
-theta_{k+1} = theta_k + lr * g_k, where g_k is
+theta_{k+1} = theta_k + lr * g_k, where g_k comes from the method named in GRADIENTS (the registry):
   "exact"      policy_gradient (the true grad U),
   "natural"    natural_gradient (F^+ grad U),
   "reinforce"  reinforce_gradient without baseline,
@@ -13,16 +13,17 @@ The exact U of every iterate is recorded, so a learning curve is never itself no
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_count, as_scalar
+from ._validate import as_count, as_mdp, as_rng, as_scalar, as_softmax_policy
 from .estimators import advantage_gradient, gae, reinforce_gradient, td0_values, td_errors
-from .exact import _check_mdp, _check_policy, _check_policy_mdp, evaluate, natural_gradient, policy_gradient
-from .sampling import sample_episodes
-
-METHODS = ("exact", "natural", "reinforce", "reinforce_baseline", "actor_critic", "gae")
+from .exact import Evaluation, evaluate, policy_gradient
+from .mdp import TabularMDP
+from .policies import SoftmaxPolicy
+from .sampling import Episodes, sample_episodes
 
 
 @dataclass(frozen=True)
@@ -35,57 +36,98 @@ class History:
     method: str
 
 
-def train(mdp, policy, theta0, method: str = "exact", lr: float = 1.0, n_iters: int = 100,
-          n_episodes: int = 100, horizon: int = 100, seed: int = 0, lam: float = 0.95,
-          critic: str = "td", critic_lr: float = 0.5, critic_sweeps: int = 10) -> History:
-    """Run n_iters steps of gradient ascent theta <- theta + lr * g with the gradient `method` (see module).
+@dataclass(frozen=True)
+class Step:
+    """What a gradient method sees at one iterate: the problem, theta, its exact evaluation `ev`, and for the
+    sampled methods the batch `episodes` and the critic's values `V_hat` (S,) (None for exact methods)."""
 
-    Sampled methods draw n_episodes episodes of at most `horizon` steps per iteration from
-    np.random.default_rng(seed): the same seed gives the same curve.
+    mdp: TabularMDP
+    policy: SoftmaxPolicy
+    theta: np.ndarray
+    ev: Evaluation
+    episodes: Episodes | None = None
+    V_hat: np.ndarray | None = None
+    lam: float = 0.95
+
+
+@dataclass(frozen=True)
+class GradientMethod:
+    """A registry entry: `gradient(step) -> g` (theta's shape); `sampled`: draws episodes each iteration;
+    `critic`: needs the critic's V_hat."""
+
+    gradient: Callable[[Step], np.ndarray]
+    sampled: bool
+    critic: bool
+
+
+def _natural_gradient(mdp: TabularMDP, policy: SoftmaxPolicy, theta: np.ndarray) -> np.ndarray:
+    from . import natural_gradient  # the package's natural gradient, wherever its module is (exact or natural)
+    return natural_gradient(mdp, policy, theta)
+
+
+GRADIENTS: dict[str, GradientMethod] = {
+    "exact": GradientMethod(lambda s: policy_gradient(s.mdp, s.policy, s.theta), sampled=False, critic=False),
+    "natural": GradientMethod(lambda s: _natural_gradient(s.mdp, s.policy, s.theta), sampled=False, critic=False),
+    "reinforce": GradientMethod(lambda s: reinforce_gradient(s.policy, s.theta, s.episodes, s.mdp.gamma),
+                                sampled=True, critic=False),
+    "reinforce_baseline": GradientMethod(
+        lambda s: reinforce_gradient(s.policy, s.theta, s.episodes, s.mdp.gamma, baseline=s.V_hat),
+        sampled=True, critic=True),
+    "actor_critic": GradientMethod(
+        lambda s: advantage_gradient(s.policy, s.theta, s.episodes, td_errors(s.episodes, s.V_hat, s.mdp.gamma),
+                                     s.mdp.gamma),
+        sampled=True, critic=True),
+    "gae": GradientMethod(
+        lambda s: advantage_gradient(s.policy, s.theta, s.episodes, gae(s.episodes, s.V_hat, s.mdp.gamma, s.lam),
+                                     s.mdp.gamma),
+        sampled=True, critic=True),
+}
+METHODS = tuple(GRADIENTS)
+
+
+def train(mdp: TabularMDP, policy: SoftmaxPolicy, theta0, method: str = "exact", lr: float = 1.0,
+          n_iters: int = 100, n_episodes: int = 100, horizon: int = 100,
+          rng: np.random.Generator | None = None, lam: float = 0.95, critic: str = "td", critic_lr: float = 0.5,
+          critic_sweeps: int = 10) -> History:
+    """Run n_iters steps of gradient ascent theta <- theta + lr * g with the gradient `method` (see GRADIENTS).
+
+    Sampled methods draw n_episodes episodes of at most `horizon` steps per iteration from `rng`, a
+    numpy.random.Generator (required for them; unused by "exact" and "natural"):
+    `rng=np.random.default_rng(seed)` gives the same curve for the same seed.
     """
-    mdp = _check_mdp(mdp)
-    policy = _check_policy(policy)
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
     theta = policy.check_theta(theta0)
-    if method not in METHODS:
+    if method not in GRADIENTS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    entry = GRADIENTS[method]
     if critic not in ("exact", "td"):
         raise ValueError(f"critic must be 'exact' or 'td', got {critic!r}")
     lr = as_scalar(lr, "lr", low=0.0, low_open=True)
     n_iters = as_count(n_iters, "n_iters", minimum=0)
-    _check_policy_mdp(mdp, policy)
     n_episodes = as_count(n_episodes, "n_episodes")
     horizon = as_count(horizon, "horizon")
-    seed = as_count(seed, "seed", minimum=0)
+    if entry.sampled or rng is not None:
+        rng = as_rng(rng)
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)
     critic_lr = as_scalar(critic_lr, "critic_lr", low=0.0, high=1.0, low_open=True)
     critic_sweeps = as_count(critic_sweeps, "critic_sweeps", minimum=0)
-    rng = np.random.default_rng(seed)
-    gamma = mdp.gamma
     V_hat = np.zeros(mdp.S)
     Us, norms = [], []
     for _ in range(n_iters):
         ev = evaluate(mdp, policy.probs(theta))
         Us.append(ev.U)
-        if method == "exact":
-            g = policy_gradient(mdp, policy, theta)
-        elif method == "natural":
-            g = natural_gradient(mdp, policy, theta)
-        else:
+        ep = None
+        if entry.sampled:
             ep = sample_episodes(mdp, ev.pi, n_episodes, horizon, rng)
-            if method == "reinforce":
-                g = reinforce_gradient(policy, theta, ep, gamma)
-            else:
+            if entry.critic:
                 if critic == "exact":
                     V_hat = ev.V
                 else:
-                    V_hat = td0_values(ep, gamma, mdp.S, alpha=critic_lr, n_sweeps=critic_sweeps, V0=V_hat)
-                if method == "reinforce_baseline":
-                    g = reinforce_gradient(policy, theta, ep, gamma, baseline=V_hat)
-                elif method == "actor_critic":
-                    g = advantage_gradient(policy, theta, ep, td_errors(ep, V_hat, gamma), gamma)
-                else:
-                    g = advantage_gradient(policy, theta, ep, gae(ep, V_hat, gamma, lam), gamma)
+                    V_hat = td0_values(ep, mdp.S, mdp.gamma, alpha=critic_lr, n_sweeps=critic_sweeps, V0=V_hat)
+        g = entry.gradient(Step(mdp, policy, theta, ev, ep, V_hat if entry.critic else None, lam))
         norms.append(float(np.linalg.norm(g)))
         theta = theta + lr * g
     Us.append(evaluate(mdp, policy.probs(theta)).U)
     return History(U=np.array(Us), theta=theta, grad_norms=np.array(norms), method=method)
+

@@ -236,7 +236,7 @@ def test_mc_values_and_td0_values_reference():
     for s in range(mdp.S):
         sel = (ep.states == s) & (ep.mask == 1)
         expect[s] = G[sel].mean() if sel.any() else 0.0
-    np.testing.assert_allclose(pg.mc_values(ep, mdp.gamma, mdp.S), expect, atol=1e-12)
+    np.testing.assert_allclose(pg.mc_values(ep, mdp.S, mdp.gamma), expect, atol=1e-12)
     # batch TD(0) converges to the certainty-equivalence solution of the batch's empirical model
     real = ep.mask == 1
     s, s2, r, done = ep.states[real], ep.next_states[real], ep.rewards[real], ep.terminated[real]
@@ -249,7 +249,7 @@ def test_mc_values_and_td0_values_reference():
     r_hat = np.divide(np.bincount(s, weights=r, minlength=S), cnt, out=np.zeros(S), where=seen)
     V_ce = np.zeros(S)
     V_ce[seen] = np.linalg.solve(np.eye(seen.sum()) - mdp.gamma * P_hat[np.ix_(seen, seen)], r_hat[seen])
-    V_td = pg.td0_values(ep, mdp.gamma, S, alpha=0.5, n_sweeps=1500)
+    V_td = pg.td0_values(ep, S, mdp.gamma, alpha=0.5, n_sweeps=1500)
     np.testing.assert_allclose(V_td[seen], V_ce[seen], atol=1e-9)
     # one sweep moves V(s) by alpha times the mean TD error of the steps taken from s
     V0 = rng.normal(size=S)
@@ -259,8 +259,8 @@ def test_mc_values_and_td0_values_reference():
         sel = (ep.states == x) & (ep.mask == 1)
         if sel.any():
             expect[x] += 0.3 * delta[sel].mean()
-    np.testing.assert_allclose(pg.td0_values(ep, mdp.gamma, S, alpha=0.3, n_sweeps=1, V0=V0), expect, atol=1e-12)
-    np.testing.assert_array_equal(pg.td0_values(ep, mdp.gamma, S, n_sweeps=0, V0=V0), V0)
+    np.testing.assert_allclose(pg.td0_values(ep, S, mdp.gamma, alpha=0.3, n_sweeps=1, V0=V0), expect, atol=1e-12)
+    np.testing.assert_array_equal(pg.td0_values(ep, S, mdp.gamma, n_sweeps=0, V0=V0), V0)
 
 
 @pytest.mark.parametrize("linear", [False, True])

@@ -17,7 +17,7 @@ def problem():
 def test_first_step_is_the_documented_update(problem, method, critic):
     mdp, pol, theta0 = problem
     lr = 0.3
-    h = pg.train(mdp, pol, theta0, method=method, lr=lr, n_iters=1, n_episodes=20, horizon=30, seed=3,
+    h = pg.train(mdp, pol, theta0, method=method, lr=lr, n_iters=1, n_episodes=20, horizon=30, rng=np.random.default_rng(3),
                  lam=0.8, critic=critic, critic_lr=0.5, critic_sweeps=5)
     assert h.U.shape == (2,) and h.grad_norms.shape == (1,) and h.method == method
     pi = pol.probs(theta0)
@@ -28,7 +28,7 @@ def test_first_step_is_the_documented_update(problem, method, critic):
         g = pg.natural_gradient(mdp, pol, theta0)
     else:
         ep = pg.sample_episodes(mdp, pi, 20, 30, np.random.default_rng(3))
-        V = ev.V if critic == "exact" else pg.td0_values(ep, mdp.gamma, mdp.S, alpha=0.5, n_sweeps=5)
+        V = ev.V if critic == "exact" else pg.td0_values(ep, mdp.S, mdp.gamma, alpha=0.5, n_sweeps=5)
         if method == "reinforce":
             g = pg.reinforce_gradient(pol, theta0, ep, mdp.gamma)
         elif method == "reinforce_baseline":
@@ -58,9 +58,9 @@ def test_exact_gradient_ascent_improves_monotonically(problem):
 def test_same_seed_same_curve_different_seed_different(problem):
     mdp, pol, theta0 = problem
     kw = dict(method="gae", lr=0.5, n_iters=5, n_episodes=10, horizon=20)
-    a = pg.train(mdp, pol, theta0, seed=1, **kw)
-    b = pg.train(mdp, pol, theta0, seed=1, **kw)
-    c = pg.train(mdp, pol, theta0, seed=2, **kw)
+    a = pg.train(mdp, pol, theta0, rng=np.random.default_rng(1), **kw)
+    b = pg.train(mdp, pol, theta0, rng=np.random.default_rng(1), **kw)
+    c = pg.train(mdp, pol, theta0, rng=np.random.default_rng(2), **kw)
     np.testing.assert_array_equal(a.U, b.U)
     np.testing.assert_array_equal(a.theta, b.theta)
     assert not np.array_equal(a.U, c.U)
@@ -69,7 +69,7 @@ def test_same_seed_same_curve_different_seed_different(problem):
 def test_sampled_actor_critic_improves_U(problem):
     mdp, pol, theta0 = problem
     h = pg.train(mdp, pol, theta0, method="actor_critic", critic="exact", lr=0.5, n_iters=30, n_episodes=50,
-                 horizon=60, seed=0)
+                 horizon=60, rng=np.random.default_rng(0))
     assert h.U[-1] > h.U[0] + 0.5 * (pg.train(mdp, pol, theta0, method="exact", lr=0.5, n_iters=30).U[-1] - h.U[0])
 
 

@@ -72,7 +72,7 @@ def test_expected_gradient_estimate_matches_sampling(problem, lam):
 def test_td0_converges_to_empirical_fixed_point(problem):
     mdp, _, _, T, pi, _ = problem
     ep = pg.sample_episodes(mdp, pi, 300, T, np.random.default_rng(2))
-    V = pg.td0_values(ep, mdp.gamma, mdp.S, alpha=1.0, n_sweeps=400)
+    V = pg.td0_values(ep, mdp.S, mdp.gamma, alpha=1.0, n_sweeps=400)
     assert np.allclose(V, pgw.td_fixed_point(ep, mdp.gamma, mdp.S), atol=1e-8)
 
 
