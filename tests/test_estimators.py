@@ -278,3 +278,65 @@ def test_per_episode_gradients_average_to_advantage_gradient(linear):
     one = pg.Episodes(*(x[7:8] for x in (ep.states, ep.actions, ep.rewards, ep.next_states, ep.mask,
                                           ep.terminated, ep.truncated)))
     assert np.allclose(g[7], pg.advantage_gradient(policy, theta, one, adv[7:8], mdp.gamma))
+
+
+# --- n-step advantages and the lambda-return mix ------------------------------------------------------------
+
+def ref_n_step(ep, V, gamma, n):
+    """The definition, one step at a time: sum_{k<m} gamma^k r_{t+k} + gamma^m V(s_{t+m}) - V(s_t), m = min(n,
+    steps left); no bootstrap after a termination, the last next state's V after a truncation."""
+    N, T = ep.states.shape
+    out = np.zeros((N, T))
+    for i in range(N):
+        L = int(ep.mask[i].sum())
+        for t in range(L):
+            m = min(n, L - t)
+            G = sum(gamma ** k * ep.rewards[i, t + k] for k in range(m))
+            last = t + m - 1
+            if not ep.terminated[i, last]:
+                G += gamma ** m * V[ep.next_states[i, last]]
+            out[i, t] = G - V[ep.states[i, t]]
+    return out
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), gamma=st.one_of(st.just(1.0), st.floats(0.0, 1.0)), n=st.integers(1, 11))
+def test_n_step_advantages_match_the_definition(seed, gamma, n):
+    mdp, pi, ep, rng = small_batch(seed % 1000, N=30, T=8)
+    assert ep.terminated.any() and ep.truncated.any()
+    V = rng.normal(size=mdp.S)
+    np.testing.assert_allclose(pg.n_step_advantages(ep, V, gamma, n), ref_n_step(ep, V, gamma, n), atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_n_step_limits(seed):
+    mdp, pi, ep, rng = small_batch(seed, N=60, T=10)
+    V = rng.normal(size=mdp.S)
+    g = 0.9
+    np.testing.assert_array_equal(pg.n_step_advantages(ep, V, g, 1), pg.td_errors(ep, V, g))
+    for n in (10, 11, 1000):  # n >= T
+        np.testing.assert_array_equal(pg.n_step_advantages(ep, V, g, n), pg.gae(ep, V, g, 1.0))
+    assert np.all(pg.n_step_advantages(ep, V, g, 3)[ep.mask == 0] == 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("lam", [0.0, 0.3, 0.95, 1.0])
+def test_gae_is_the_lambda_mix_of_n_step_advantages(seed, lam):
+    """gae(lam) = sum_{n=1}^{T-1} (1 - lam) lam^(n-1) A^(n) + lam^(T-1) A^(T) on a horizon-T batch, and per step
+    with M = steps left: sum_{n<M} (1 - lam) lam^(n-1) A^(n)_t + lam^(M-1) A^(M)_t (A^(n) = A^(M) for n >= M)."""
+    rng = np.random.default_rng(seed)
+    mdp, pi, ep, _ = small_batch(seed, N=80, T=int(rng.integers(2, 13)))
+    assert ep.terminated.any() and ep.truncated.any()
+    V = rng.normal(size=mdp.S)
+    g = float(rng.uniform(0.5, 1.0))
+    T = ep.horizon
+    A = {n: pg.n_step_advantages(ep, V, g, n) for n in range(1, T + 1)}
+    mix = sum((1 - lam) * lam ** (n - 1) * A[n] for n in range(1, T)) + lam ** (T - 1) * A[T]
+    np.testing.assert_allclose(mix, pg.gae(ep, V, g, lam), rtol=0, atol=1e-10)
+    left = (ep.mask[:, ::-1].cumsum(axis=1)[:, ::-1] * ep.mask).astype(int)  # M = steps left, 0 after the end
+    per_step = np.zeros(ep.states.shape)
+    for (i, t), M in np.ndenumerate(left):
+        if M:
+            per_step[i, t] = (sum((1 - lam) * lam ** (n - 1) * A[n][i, t] for n in range(1, M))
+                              + lam ** (M - 1) * A[M][i, t])
+    np.testing.assert_allclose(per_step, pg.gae(ep, V, g, lam), rtol=0, atol=1e-10)

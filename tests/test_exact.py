@@ -355,3 +355,120 @@ def test_policy_matrices():
     for s in range(4):
         assert r_pi[s] == pytest.approx(sum(pi[s, a] * mdp.R[s, a] for a in range(3)))
         np.testing.assert_allclose(P_pi[s], sum(pi[s, a] * mdp.P[s, a] for a in range(3)))
+
+
+# --- entropy regularisation: every step pays r(s, a) - tau log pi(a|s) --------------------------------------
+
+def ref_eval_tau(mdp, pi, tau):
+    """V_tau, Q_tau, U_tau by an explicit inverse, with the entropy bonus folded into the reward (0 log 0 = 0)."""
+    live = (~mdp.terminal).astype(float)
+    logpi = np.log(np.where(pi > 0, pi, 1.0))
+    P_pi = np.einsum("sa,sat->st", pi, mdp.P) * live[:, None]
+    r_pi = (pi * (mdp.R - tau * logpi)).sum(axis=1) * live
+    V = np.linalg.inv(np.eye(mdp.S) - mdp.gamma * P_pi) @ r_pi
+    Q = mdp.R + mdp.gamma * np.einsum("sat,t->sa", mdp.P, V)
+    return V, Q, float(mdp.mu @ V)
+
+
+def fd_gradient_tau(mdp, policy, theta, tau, eps=1e-5):
+    g = np.zeros_like(theta)
+    for i in np.ndindex(theta.shape):
+        tp, tm = theta.copy(), theta.copy()
+        tp[i] += eps
+        tm[i] -= eps
+        g[i] = (ref_eval_tau(mdp, policy.probs(tp), tau)[2] - ref_eval_tau(mdp, policy.probs(tm), tau)[2]) / (2 * eps)
+    return g
+
+
+@FAST
+@given(mdp_cases(), st.floats(0.0, 2.0))
+def test_regularised_evaluation_matches_reference(case, tau):
+    mdp, rng = case
+    pi = rand_pi(rng, mdp.S, mdp.A)
+    ev = pg.evaluate(mdp, pi, tau=tau)
+    V, Q, U = ref_eval_tau(mdp, pi, tau)
+    scale = 1e-9 * (1.0 + np.abs(V).max())
+    np.testing.assert_allclose(ev.V, V, atol=scale)
+    np.testing.assert_allclose(ev.Q, Q, atol=scale)
+    np.testing.assert_allclose(ev.A, ev.Q - ev.V[:, None], atol=0)
+    assert ev.U == pytest.approx(U, abs=scale) and ev.tau == tau
+    # soft Bellman: V_tau(s) = sum_a pi (Q_tau - tau log pi) on the non-terminal states
+    live = ~mdp.terminal
+    soft = (pi * (ev.Q - tau * np.log(pi))).sum(axis=1)
+    np.testing.assert_allclose(ev.V[live], soft[live], atol=scale)
+    # visits, d, rho do not depend on tau; U_tau - U = tau * sum_s visits(s) H(pi(.|s))
+    ev0 = pg.evaluate(mdp, pi)
+    np.testing.assert_array_equal(ev.visits, ev0.visits)
+    H = -(pi * np.log(pi)).sum(axis=1)
+    assert ev.U - ev0.U == pytest.approx(tau * ev0.visits @ H, abs=scale)
+
+
+@FAST
+@given(mdp_cases())
+def test_tau_zero_is_the_unregularised_result_bit_for_bit(case):
+    mdp, rng = case
+    pi = rand_pi(rng, mdp.S, mdp.A)
+    a, b = pg.evaluate(mdp, pi), pg.evaluate(mdp, pi, tau=0.0)
+    for f in ("V", "Q", "A", "visits", "d", "rho"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+    tab = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
+    theta = rng.normal(size=(mdp.S, mdp.A))
+    np.testing.assert_array_equal(pg.policy_gradient(mdp, tab, theta), pg.policy_gradient(mdp, tab, theta, tau=0))
+
+
+def test_zero_probabilities_count_as_zero_entropy():
+    """0 log 0 = 0: a policy with pi(a|s) = 0 is evaluated as on its support (no NaN)."""
+    rng = np.random.default_rng(5)
+    mdp = pg.random_mdp(4, 3, 0.9, rng, n_terminal=1)
+    pi = rand_pi(rng, 4, 3)
+    pi[:, 2] = 0.0
+    pi /= pi.sum(axis=1, keepdims=True)
+    ev = pg.evaluate(mdp, pi, tau=0.7)
+    assert np.all(np.isfinite(ev.V)) and np.all(np.isfinite(ev.Q))
+    np.testing.assert_allclose(ev.V, ref_eval_tau(mdp, pi, 0.7)[0], atol=1e-10)
+    # against an MDP whose rewards carry the bonus: r'(s, a) = r(s, a) - tau log pi(a|s) (0 where pi = 0)
+    logpi = np.log(np.where(pi > 0, pi, 1.0))
+    R2 = np.where(mdp.terminal[:, None], 0.0, mdp.R - 0.7 * logpi)
+    np.testing.assert_allclose(pg.evaluate(pg.TabularMDP(mdp.P, R2, mdp.mu, mdp.gamma, mdp.terminal), pi).V,
+                               ev.V, atol=1e-10)
+
+
+@FAST
+@given(mdp_cases(max_gamma=0.95), st.floats(0.01, 1.5))
+def test_regularised_gradient_equals_finite_differences(case, tau):
+    """Tabular and linear features; discounted, and episodic with gamma possibly 1."""
+    mdp, rng = case
+    tab = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
+    lin = pg.SoftmaxPolicy(rng.normal(size=(mdp.S, mdp.A, 3)))
+    for policy, theta in ((tab, rng.normal(size=(mdp.S, mdp.A))), (lin, rng.normal(size=3))):
+        g = pg.policy_gradient(mdp, policy, theta, tau=tau)
+        assert g.shape == theta.shape
+        fd = fd_gradient_tau(mdp, policy, theta, tau)
+        np.testing.assert_allclose(g, fd, rtol=0, atol=1e-6 * (1.0 + np.abs(fd).max()))
+        np.testing.assert_allclose(pg.finite_difference_gradient(mdp, policy, theta, tau=tau), fd, atol=1e-8)
+        assert pg.objective(mdp, policy, theta, tau=tau) == pytest.approx(
+            ref_eval_tau(mdp, policy.probs(theta), tau)[2], abs=1e-9 * (1 + abs(fd).max()))
+
+
+@FAST
+@given(mdp_cases(), st.floats(0.01, 1.5))
+def test_regularised_gradient_is_the_documented_sum(case, tau):
+    """grad U_tau = sum_s visits(s) sum_a grad pi(a|s) (Q_tau(s, a) - tau log pi(a|s)), grad pi = pi grad log pi."""
+    mdp, rng = case
+    lin = pg.SoftmaxPolicy(rng.normal(size=(mdp.S, mdp.A, 2)))
+    theta = rng.normal(size=2)
+    pi = lin.probs(theta)
+    ev = pg.evaluate(mdp, pi, tau=tau)
+    expect = np.zeros(2)
+    for s in range(mdp.S):
+        for a in range(mdp.A):
+            score = lin.grad_log_prob(theta, np.array(s), np.array(a))
+            expect += ev.visits[s] * pi[s, a] * score * (ev.Q[s, a] - tau * np.log(pi[s, a]))
+    scale = 1e-9 * (1.0 + np.abs(ev.Q).max()) * ev.effective_horizon
+    np.testing.assert_allclose(pg.policy_gradient(mdp, lin, theta, tau=tau), expect, atol=scale)
+
+
+def test_regularised_gamma_one_never_ending_policy_still_raises():
+    mdp = pg.short_corridor()
+    with pytest.raises(ValueError, match="never reach a terminal"):
+        pg.policy_gradient(mdp, pg.short_corridor_policy(), np.array([0.0, 800.0]), tau=0.1)

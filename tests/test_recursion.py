@@ -5,7 +5,7 @@ import pytest
 from _stats import rand_pi
 
 import pgcourse as pg
-from pgcourse._recursion import _row_blocks, backward_scan
+from pgcourse._recursion import backward_scan
 
 
 def loop_scan(x, c, y_end):
@@ -33,8 +33,7 @@ def test_matches_plain_loop(seed):
 def test_many_blocks_match_plain_loop():
     rng = np.random.default_rng(7)
     T = 37
-    N = 3 * _row_blocks(10 ** 6, T)[0][1] + 5  # several blocks and a ragged last one
-    assert len(_row_blocks(N, T)) == 4
+    N = 6000  # blocks of about 2**16 entries: several of them, and a ragged last one
     x, c, y_end = rng.normal(size=(N, T)), rng.uniform(0, 1, size=(N, T)), rng.normal(size=N)
     np.testing.assert_array_equal(backward_scan(x, c, y_end), loop_scan(x, c, y_end))
     np.testing.assert_array_equal(backward_scan(x, 0.9, y_end), loop_scan(x, 0.9, y_end))
@@ -87,3 +86,29 @@ def test_gae_is_the_scan(seed):
     g, lam = 0.93, 0.7
     delta = pg.td_errors(ep, V, g)
     np.testing.assert_array_equal(pg.gae(ep, V, g, lam), backward_scan(delta, g * lam * _mask_next(ep.mask)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n", [1, 2, 5, 12, 40])
+def test_n_step_advantages_are_the_scan_differenced(seed, n):
+    """A^(n)_t = D_t - gamma^n D_{t+n} with D = the lam = 1 trace backward_scan(delta, gamma mask_next)."""
+    ep, V = _episodes(seed)
+    g = 0.93
+    D = backward_scan(pg.td_errors(ep, V, g), g * _mask_next(ep.mask))
+    shifted = np.zeros_like(D)
+    shifted[:, :D.shape[1] - n] = D[:, n:]
+    np.testing.assert_allclose(pg.n_step_advantages(ep, V, g, n), D - g ** n * shifted, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("lam", [0.0, 0.6, 1.0])
+def test_lambda_return_is_the_scan(seed, lam):
+    """G^lam_t = r_t + gamma [(1 - lam) V(s_{t+1}) + lam G^lam_{t+1}] inside the episode, r_t + gamma V(s_{t+1})
+    [not terminated] at its last step: the scan with x = r + gamma V(s') w, c = gamma lam mask_next, where
+    w = (1 - lam) if the next step is real, else 1 - terminated. And gae = G^lam - V(s_t) on the real steps."""
+    ep, V = _episodes(seed)
+    g = 0.93
+    nxt = _mask_next(ep.mask)
+    w = np.where(nxt == 1, 1 - lam, 1.0 - ep.terminated)
+    G_lam = backward_scan((ep.rewards + g * V[ep.next_states] * w) * ep.mask, g * lam * nxt)
+    np.testing.assert_allclose((G_lam - V[ep.states]) * ep.mask, pg.gae(ep, V, g, lam), rtol=0, atol=1e-12)
