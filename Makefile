@@ -22,7 +22,7 @@ ALLOW_ROOT   := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/ solutions/
 
 .DEFAULT_GOAL := help
-.PHONY: help course test test-browser test-py release grade check-env bench clean
+.PHONY: help course test test-browser test-py release grade check-env bench clean lint
 
 # $(call make-venv,DIR,EXTRAS,PYTHON): a venv with the package installed editable with EXTRAS, its kernel,
 # and the course's JupyterLab settings.
@@ -48,7 +48,10 @@ course: $(COURSE_STAMP) ## set up the student's environment (.venv-course) and o
 	$(COURSE_BIN)/python -m jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/$(ENTRY) $(ALLOW_ROOT)
 
-test: $(STAMP) $(COURSE_STAMP) ## set everything up and run every test: package, notebooks (nbval), exercises, browser
+lint: $(STAMP) ## ruff with the project's config (pyproject [tool.ruff]) on the package, tools, tests, benchmarks
+	$(BIN)/ruff check pgcourse tools tests benchmarks
+
+test: $(STAMP) $(COURSE_STAMP) lint ## set everything up, lint, and run every test: package, notebooks (nbval), exercises, browser
 	$(BIN)/python -m tools.check_environment
 	PATH="$(CURDIR)/$(BIN):$$PATH" PGCOURSE_COURSE_VENV="$(CURDIR)/$(COURSE_VENV)" \
 		$(BIN)/python -m pytest -p no:cacheprovider tests/ $(NBVAL)
