@@ -82,7 +82,7 @@ def gae_double_loop(episodes, V, gamma: float, lam: float, n: int) -> np.ndarray
     terms = episodes.terminated[:n].tolist()
     values = V.tolist()
     out = []
-    for s, s1, r, m, term in zip(states, nexts, rewards, masks, terms):
+    for s, s1, r, m, term in zip(states, nexts, rewards, masks, terms, strict=True):
         T = len(s)
         adv = [0.0] * T
         nxt = 0.0
@@ -123,7 +123,7 @@ def reinforce_per_episode_textbook(pi: np.ndarray, episodes, gamma: float, n: in
     for i in range(n):
         L = lengths[i]
         G, g = [0.0] * L, 0.0
-        for t, r in zip(range(L - 1, -1, -1), reversed(episodes.rewards[i, :L].tolist())):
+        for t, r in zip(range(L - 1, -1, -1), reversed(episodes.rewards[i, :L].tolist()), strict=True):
             g = r + gamma * g
             G[t] = g
         s, a = episodes.states[i, :L], episodes.actions[i, :L]

@@ -66,7 +66,7 @@ class Config:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def quick_config(cls, **kw) -> "Config":
+    def quick_config(cls, **kw) -> Config:
         return cls(quick=True, repeats=3, exact_repeats=3, sampler_N=2000, sampler_T=50, gym_steps=2000, exact_S=300,
                    growth_S=(75, 150, 300), batch_N=500, batch_T=40, loop_episodes=50, loop_episodes_reinforce=100,
                    widget_repeats=2, **kw)
@@ -291,7 +291,7 @@ def bench_widgets(cfg: Config, explorers: dict | None = None) -> list[Row]:
             ex = factory()
             ex.refresh()  # warm-up: first draw, caches
             dt, cpu = _best_wall_and_cpu(ex.refresh, cfg.widget_repeats)
-        except Exception as e:  # report, keep going
+        except Exception as e:  # noqa: BLE001 - any failure is reported in the table, and the run goes on
             rows.append(Row("widgets", f"{name}: Explorer.refresh()", f"failed: {type(e).__name__}: {_last_line(e)}",
                             "", None, "", "< 150 ms", False))
             continue
@@ -330,7 +330,7 @@ def bench_notebooks(cfg: Config, sources: list[Path] | None = None, build=None) 
         for py in sources:
             try:
                 dt = build(work / py.name, timeout=cfg.notebook_timeout)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - a notebook that fails is a row of the table, not a crash
                 rows.append(Row("notebooks", f"{py.stem}", f"failed: {type(e).__name__}: {_last_line(e)}", "", None,
                                 "", "", False))
                 continue
@@ -378,7 +378,7 @@ def format_text(rows: list[Row]) -> str:
     lines = []
     for sec in dict.fromkeys(r.section for r in rows):
         lines.append(f"== {sec} ==")
-        for r, c in zip(rows, cells):
+        for r, c in zip(rows, cells, strict=True):
             if r.section != sec:
                 continue
             lines.append(f"  {c[0]}")
@@ -444,7 +444,10 @@ def main(argv=None) -> int:
         cfg.repeats = cfg.exact_repeats = args.repeats
     cfg.notebooks = not args.no_notebooks
     cfg.widgets = not args.no_widgets
-    log = (lambda *a: print(*a, file=sys.stderr, flush=True))
+
+    def log(*a):
+        print(*a, file=sys.stderr, flush=True)
+
     log(f"pgcourse benchmarks{' (--quick)' if cfg.quick else ''}: {environment()}")
     rows = run(cfg, tuple(args.only) if args.only else ("sampler", "exact", "estimators", "widgets", "notebooks"),
                log=log)

@@ -44,7 +44,7 @@ def _check_shape(arr: np.ndarray, name: str, ndim: int | None, shape: tuple | No
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}")
     if shape is not None:
-        if arr.ndim != len(shape) or any(w is not None and w != g for w, g in zip(shape, arr.shape)):
+        if arr.ndim != len(shape) or any(w is not None and w != g for w, g in zip(shape, arr.shape, strict=True)):
             want = "(" + ", ".join("?" if w is None else str(w) for w in shape) + ")"
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
 

@@ -125,7 +125,8 @@ for tag, val, exc in (("zero", 0, VE), ("big", 4, VE), ("float", 2.0, TV)):
 for tag, val in (("str", "mdp"), ("None", None), ("object", Bad())):
     case(f"evaluate-mdp-{tag}", pg.evaluate, (val, PI), exc=TV, match=r"\bmdp\b.*TabularMDP")
 PI_BAD = {"shape": (np.full((2, 2), 0.5), VE, r"\bpi\b.*shape"), "transposed": (np.full((2, 3), 0.5), VE, r"\bpi\b"),
-          "nan": (with_(PI, (0, 0), np.nan), VE, r"\bpi\b"), "negative": (np.array([[1.5, -0.5]] * 3), VE, r"pi.*negative"),
+          "nan": (with_(PI, (0, 0), np.nan), VE, r"\bpi\b"),
+          "negative": (np.array([[1.5, -0.5]] * 3), VE, r"pi.*negative"),
           "rows": (np.full((3, 2), 0.4), VE, r"pi rows must sum to 1"), "str": ("pi", TV, r"\bpi\b"),
           "None": (None, TV, r"\bpi\b"), "1d": (np.full(6, 1 / 6), VE, r"\bpi\b")}
 for tag, (val, exc, rx) in PI_BAD.items():
@@ -147,10 +148,12 @@ for fname, fn in THETA_FNS.items():
 case("policy_gradient-gamma1-never-ends", pg.policy_gradient,
      (pg.short_corridor(), pg.short_corridor_policy(), np.array([0.0, 800.0])), match=r"never reach a terminal")
 for tag, val, exc in (("zero", 0.0, VE), ("neg", -1e-3, VE), ("str", "a", TV), ("nan", np.nan, VE)):
-    case(f"finite_difference_gradient-eps-{tag}", pg.finite_difference_gradient, (MDP, TAB, TH), {"eps": val}, exc, r"\beps\b")
+    case(f"finite_difference_gradient-eps-{tag}", pg.finite_difference_gradient, (MDP, TAB, TH), {"eps": val}, exc,
+         r"\beps\b")
 for tag, val, exc in (("neg", -1.0, VE), ("str", "a", TV), ("nan", np.nan, VE), ("None", None, TV)):
     case(f"natural_gradient-rcond-{tag}", pg.natural_gradient, (MDP, TAB, TH), {"rcond": val}, exc, r"\brcond\b")
-for tag, val, exc in (("neg", -0.1, VE), ("nan", np.nan, VE), ("inf", np.inf, VE), ("str", "0.1", TV), ("None", None, TV),
+for tag, val, exc in (("neg", -0.1, VE), ("nan", np.nan, VE), ("inf", np.inf, VE), ("str", "0.1", TV),
+                      ("None", None, TV),
                       ("array", np.zeros(2), TV)):
     case(f"evaluate-tau-{tag}", pg.evaluate, (MDP, PI), {"tau": val}, exc, r"\btau\b")
     for fname in ("policy_gradient", "objective", "finite_difference_gradient"):
@@ -171,12 +174,14 @@ for tag, val, exc in (("2d", np.zeros((3, 2)), VE), ("nan", with_(np.zeros((3, 2
                       ("inf", with_(np.zeros((3, 2, 1)), (0, 0, 0), np.inf), VE), ("empty", np.zeros((3, 2, 0)), VE),
                       ("str", "phi", TV), ("None", None, TV)):
     case(f"SoftmaxPolicy-features-{tag}", pg.SoftmaxPolicy, (val,), exc=exc, match=r"\bfeatures\b")
-for tag, args, exc, rx in (("S0", (0, 2), VE, r"^S must"), ("A0", (3, 0), VE, r"^A must"), ("Sfloat", (3.0, 2), TV, r"^S must"),
+for tag, args, exc, rx in (("S0", (0, 2), VE, r"^S must"), ("A0", (3, 0), VE, r"^A must"),
+                           ("Sfloat", (3.0, 2), TV, r"^S must"),
                            ("Astr", (3, "2"), TV, r"^A must"), ("SNone", (None, 2), TV, r"^S must")):
     case(f"SoftmaxPolicy.tabular-{tag}", pg.SoftmaxPolicy.tabular, args, exc=exc, match=rx)
 for tag, val, exc in (("shape", np.zeros(6), VE), ("nan", with_(TH, (1, 1), np.nan), VE), ("str", "t", TV)):
     case(f"SoftmaxPolicy.probs-theta-{tag}", TAB.probs, (val,), exc=exc, match=r"\btheta\b")
-    case(f"SoftmaxPolicy.logits-theta-{tag}", LIN.logits, (np.zeros(5) if tag == "shape" else val,), exc=exc, match=r"\btheta\b")
+    case(f"SoftmaxPolicy.logits-theta-{tag}", LIN.logits, (np.zeros(5) if tag == "shape" else val,), exc=exc,
+         match=r"\btheta\b")
 for fname in ("grad_log_prob", "score_sum"):
     for pol, th in ((TAB, TH), (LIN, THL)):
         fn = getattr(pol, fname)
@@ -208,17 +213,21 @@ for tag, val, exc in (("zero", 0.0, VE), ("neg", -1.0, VE), ("nan", np.nan, VE),
 for tag, val, exc in (("zero", 0, VE), ("float", 1.0, TV), ("str", "1", TV)):
     case(f"GaussianPolicy-n_features-{tag}", pg.GaussianPolicy, (0.5, val), exc=exc, match=r"\bn_features\b")
 PHI2 = np.ones((4, 2))
-for mname, extra in (("mean", ()), ("sample", (rng0,)), ("log_prob", (np.zeros(4),)), ("grad_log_prob", (np.zeros(4),))):
+for mname, extra in (("mean", ()), ("sample", (rng0,)), ("log_prob", (np.zeros(4),)),
+                     ("grad_log_prob", (np.zeros(4),))):
     fn = getattr(GAU2, mname)
     case(f"GaussianPolicy.{mname}-theta-shape", fn, (np.zeros(3), PHI2) + extra, match=r"\btheta\b")
     case(f"GaussianPolicy.{mname}-theta-nan", fn, ([0.0, np.nan], PHI2) + extra, match=r"\btheta\b")
     case(f"GaussianPolicy.{mname}-features-K", fn, (np.zeros(2), np.ones((4, 3))) + extra, match=r"\bfeatures\b")
     case(f"GaussianPolicy.{mname}-features-scalar", fn, (np.zeros(2), 1.0) + extra, match=r"\bfeatures\b")
-    case(f"GaussianPolicy.{mname}-features-nan", fn, (np.zeros(2), with_(PHI2, (0, 0), np.nan)) + extra, match=r"\bfeatures\b")
+    case(f"GaussianPolicy.{mname}-features-nan", fn, (np.zeros(2), with_(PHI2, (0, 0), np.nan)) + extra,
+         match=r"\bfeatures\b")
 case("GaussianPolicy.sample-rng", GAU2.sample, (np.zeros(2), PHI2, 0), exc=TV, match=r"\brng\b")
 for mname in ("log_prob", "grad_log_prob"):
-    case(f"GaussianPolicy.{mname}-actions-shape", getattr(GAU2, mname), (np.zeros(2), PHI2, np.zeros(3)), match=r"\bactions\b")
-    case(f"GaussianPolicy.{mname}-actions-nan", getattr(GAU2, mname), (np.zeros(2), PHI2, [0, 0, 0, np.nan]), match=r"\bactions\b")
+    case(f"GaussianPolicy.{mname}-actions-shape", getattr(GAU2, mname), (np.zeros(2), PHI2, np.zeros(3)),
+         match=r"\bactions\b")
+    case(f"GaussianPolicy.{mname}-actions-nan", getattr(GAU2, mname), (np.zeros(2), PHI2, [0, 0, 0, np.nan]),
+         match=r"\bactions\b")
 
 # sample_episodes(mdp, pi, n_episodes, horizon, rng) and visitation_frequencies(episodes, S, gamma)
 case("sample_episodes-mdp", pg.sample_episodes, (None, PI, 5, 5, rng0), exc=TV, match=r"\bmdp\b")
@@ -240,7 +249,8 @@ case("visitation_frequencies-gamma", pg.visitation_frequencies, (EP, 3, 1.5), ma
 
 # estimators
 R2 = np.zeros((4, 5))
-for tag, val, exc in (("1d", np.zeros(5), VE), ("nan", with_(R2, (0, 0), np.nan), VE), ("str", "r", TV), ("None", None, TV)):
+for tag, val, exc in (("1d", np.zeros(5), VE), ("nan", with_(R2, (0, 0), np.nan), VE), ("str", "r", TV),
+                      ("None", None, TV)):
     case(f"discounted_returns-rewards-{tag}", pg.discounted_returns, (val, 0.9), exc=exc, match=r"\brewards\b")
 for tag, val, exc in (("big", 1.5, VE), ("neg", -0.5, VE), ("str", "0.9", TV), ("None", None, TV)):
     case(f"discounted_returns-gamma-{tag}", pg.discounted_returns, (R2, val), exc=exc, match=r"\bgamma\b")
@@ -251,7 +261,8 @@ for tag, val, exc in (("big", 1.5, VE), ("neg", -0.5, VE), ("str", "0.9", TV), (
     case(f"mc_values-gamma-{tag}", pg.mc_values, (EP, 3, val), exc=exc, match=r"\bgamma\b")
     case(f"td0_values-gamma-{tag}", pg.td0_values, (EP, 3, val), exc=exc, match=r"\bgamma\b")
     case(f"td0_values-gamma-{tag}-no-sweeps", pg.td0_values, (EP, 3, val), {"n_sweeps": 0}, exc, r"\bgamma\b")
-for tag, val in (("shape", np.ones((4, 4))), ("half", np.full((4, 5), 0.5)), ("nan", with_(np.ones((4, 5)), (0, 0), np.nan))):
+for tag, val in (("shape", np.ones((4, 4))), ("half", np.full((4, 5), 0.5)),
+                 ("nan", with_(np.ones((4, 5)), (0, 0), np.nan))):
     case(f"discounted_returns-mask-{tag}", pg.discounted_returns, (R2, 0.9, val), match=r"\bmask\b")
 for tag, val in (("shape", np.zeros(3)), ("nan", [0, 0, 0, np.nan])):
     case(f"discounted_returns-bootstrap-{tag}", pg.discounted_returns, (R2, 0.9, None, val), match=r"\bbootstrap\b")
@@ -280,10 +291,13 @@ for fname, fn, extra in (("reinforce_gradient", pg.reinforce_gradient, (0.9,)),
     case(f"{fname}-policy-too-small", fn, (pg.SoftmaxPolicy.tabular(2, 2), np.zeros((2, 2)), EP) + extra,
          match=r"\bstates\b|\bpolicy\b")
 for tag, val in (("short", np.zeros(2)), ("long", np.zeros(4)), ("2d", np.zeros((3, 1))), ("nan", with_(V, 0, np.nan))):
-    case(f"reinforce_gradient-baseline-{tag}", pg.reinforce_gradient, (TAB, TH, EP, 0.9), {"baseline": val}, VE, r"\bbaseline\b")
-case("reinforce_gradient-baseline-str", pg.reinforce_gradient, (TAB, TH, EP, 0.9), {"baseline": "b"}, TV, r"\bbaseline\b")
+    case(f"reinforce_gradient-baseline-{tag}", pg.reinforce_gradient, (TAB, TH, EP, 0.9), {"baseline": val}, VE,
+         r"\bbaseline\b")
+case("reinforce_gradient-baseline-str", pg.reinforce_gradient, (TAB, TH, EP, 0.9), {"baseline": "b"}, TV,
+     r"\bbaseline\b")
 for tag, val in (("shape", np.zeros((6, 4))), ("nan", with_(ADV, (0, 0), np.nan))):
-    case(f"advantage_gradient-advantages-{tag}", pg.advantage_gradient, (TAB, TH, EP, val, 0.9), match=r"\badvantages\b")
+    case(f"advantage_gradient-advantages-{tag}", pg.advantage_gradient, (TAB, TH, EP, val, 0.9),
+         match=r"\badvantages\b")
 for fname, fn in (("mc_values", pg.mc_values), ("td0_values", pg.td0_values)):
     case(f"{fname}-episodes", fn, (None, 3, 0.9), exc=TV, match=r"\bepisodes\b")
     case(f"{fname}-S-small", fn, (EP, 2, 0.9), match=r"\bS\b")
@@ -298,14 +312,17 @@ for tag, val in (("short", np.zeros(2)), ("long", np.zeros(4)), ("nan", with_(V,
 
 # per-episode gradients and the exact expectations of the estimators
 case("per_episode_gradients-policy", pg.per_episode_gradients, (GAU, TH, EP, ADV, 0.9), exc=TV, match=r"\bpolicy\b")
-case("per_episode_gradients-episodes", pg.per_episode_gradients, (TAB, TH, "ep", ADV, 0.9), exc=TV, match=r"\bepisodes\b")
+case("per_episode_gradients-episodes", pg.per_episode_gradients, (TAB, TH, "ep", ADV, 0.9), exc=TV,
+     match=r"\bepisodes\b")
 case("per_episode_gradients-theta", pg.per_episode_gradients, (TAB, np.zeros(6), EP, ADV, 0.9), match=r"\btheta\b")
-case("per_episode_gradients-advantages", pg.per_episode_gradients, (TAB, TH, EP, np.zeros((6, 4)), 0.9), match=r"\badvantages\b")
+case("per_episode_gradients-advantages", pg.per_episode_gradients, (TAB, TH, EP, np.zeros((6, 4)), 0.9),
+     match=r"\badvantages\b")
 case("per_episode_gradients-gamma", pg.per_episode_gradients, (TAB, TH, EP, ADV, 1.5), match=r"\bgamma\b")
 case("per_episode_gradients-policy-too-small", pg.per_episode_gradients,
      (pg.SoftmaxPolicy.tabular(2, 2), np.zeros((2, 2)), EP, ADV, 0.9), match=r"\bpolicy\b")
 for fname, fn, args in (("expected_td_error", pg.expected_td_error, (V,)), ("pair_chain", pg.pair_chain, (PI,)),
-                        ("expected_gae", pg.expected_gae, (PI, V, 0.5)), ("alive_distributions", pg.alive_distributions, (PI, 5)),
+                        ("expected_gae", pg.expected_gae, (PI, V, 0.5)),
+                        ("alive_distributions", pg.alive_distributions, (PI, 5)),
                         ("expected_gradient_estimate", pg.expected_gradient_estimate, (TAB, TH, V, 0.5, 5))):
     case(f"{fname}-mdp", fn, ("mdp",) + args, exc=TV, match=r"\bmdp\b")
 case("expected_td_error-V_hat-short", pg.expected_td_error, (MDP, np.zeros(2)), match=r"\bV_hat\b")
@@ -320,12 +337,15 @@ case("expected_gae-n_steps", pg.expected_gae, (MDP, PI, V, 0.5, 0), match=r"\bn_
 case("expected_gae-gamma1-never-ends", pg.expected_gae,
      (pg.short_corridor(), np.tile([1.0, 0.0], (4, 1)), np.zeros(4), 1.0), match=r"gamma = 1")
 case("alive_distributions-horizon", pg.alive_distributions, (MDP, PI, 0), match=r"\bhorizon\b")
-case("expected_gradient_estimate-policy", pg.expected_gradient_estimate, (MDP, GAU, TH, V, 0.5, 5), exc=TV, match=r"\bpolicy\b")
-case("expected_gradient_estimate-theta", pg.expected_gradient_estimate, (MDP, TAB, np.zeros(6), V, 0.5, 5), match=r"\btheta\b")
+case("expected_gradient_estimate-policy", pg.expected_gradient_estimate, (MDP, GAU, TH, V, 0.5, 5), exc=TV,
+     match=r"\bpolicy\b")
+case("expected_gradient_estimate-theta", pg.expected_gradient_estimate, (MDP, TAB, np.zeros(6), V, 0.5, 5),
+     match=r"\btheta\b")
 case("expected_gradient_estimate-size", pg.expected_gradient_estimate,
      (MDP, pg.SoftmaxPolicy.tabular(2, 2), np.zeros((2, 2)), V, 0.5, 5), match=r"\bpolicy\b")
 case("expected_gradient_estimate-lam", pg.expected_gradient_estimate, (MDP, TAB, TH, V, -0.5, 5), match=r"\blam\b")
-case("expected_gradient_estimate-horizon", pg.expected_gradient_estimate, (MDP, TAB, TH, V, 0.5, 0), match=r"\bhorizon\b")
+case("expected_gradient_estimate-horizon", pg.expected_gradient_estimate, (MDP, TAB, TH, V, 0.5, 0),
+     match=r"\bhorizon\b")
 
 # envs
 for tag, val, exc in (("one", 1.0, VE), ("big", 2.0, VE), ("str", "0.9", TV), ("None", None, TV)):
@@ -345,7 +365,8 @@ case("from_gymnasium-env-None", pg.from_gymnasium, (None, 0.9), exc=TV, match=r"
 case("from_gymnasium-env-object", pg.from_gymnasium, (Bad(), 0.9), exc=TV, match=r"\benv\b")
 case("from_gymnasium-gamma", pg.from_gymnasium, (gym_env, 1.5), match=r"\bgamma\b")
 case("from_gymnasium-mu-shape", pg.from_gymnasium, (gym_env, 0.9), {"mu": np.ones(3) / 3}, VE, r"\bmu\b")
-case("from_gymnasium-mu-negative", pg.from_gymnasium, (gym_env, 0.9), {"mu": with_(np.eye(16)[0] * 2, 1, -1.0)}, VE, r"\bmu\b")
+case("from_gymnasium-mu-negative", pg.from_gymnasium, (gym_env, 0.9), {"mu": with_(np.eye(16)[0] * 2, 1, -1.0)}, VE,
+     r"\bmu\b")
 GRID_ARGS = (GRID.P, GRID.R, GRID.mu, GRID.gamma, GRID.terminal, GRID.layout, GRID.cells)
 case("GridMDP-cells-count", pg.GridMDP, GRID_ARGS[:6] + (GRID.cells[:-1],), match=r"\bcells\b")
 case("GridMDP-cells-outside", pg.GridMDP, GRID_ARGS[:6] + (GRID.cells[:-1] + ((9, 9),),), match=r"\bcells\b")
@@ -364,13 +385,17 @@ for mname, extra in (("objective", (0.5,)), ("gradient", ())):
     case(f"QuadraticBandit.{mname}-theta-str", fn, ("t",) + extra, exc=TV, match=r"\btheta\b")
 case("QuadraticBandit.objective-sigma", QB.objective, ([0.0], -1.0), match=r"\bsigma\b")
 case("QuadraticBandit.reward-actions", QB.reward, ([np.nan],), match=r"\bactions\b")
-case("QuadraticBandit.score_gradient_samples-policy", QB.score_gradient_samples, (TAB, [0.0], 5, rng0), exc=TV, match=r"\bpolicy\b")
+case("QuadraticBandit.score_gradient_samples-policy", QB.score_gradient_samples, (TAB, [0.0], 5, rng0), exc=TV,
+     match=r"\bpolicy\b")
 case("QuadraticBandit.score_gradient_samples-n", QB.score_gradient_samples, (GAU, [0.0], 0, rng0), match=r"^n must")
-case("QuadraticBandit.score_gradient_samples-n-float", QB.score_gradient_samples, (GAU, [0.0], 5.0, rng0), exc=TV, match=r"^n must")
-case("QuadraticBandit.score_gradient_samples-rng", QB.score_gradient_samples, (GAU, [0.0], 5, None), exc=TV, match=r"\brng\b")
-case("QuadraticBandit.score_gradient_samples-theta", QB.score_gradient_samples, (GAU, [0.0, 1.0], 5, rng0), match=r"\btheta\b")
-case("QuadraticBandit.score_gradient_samples-baseline", QB.score_gradient_samples, (GAU, [0.0], 5, rng0), {"baseline": np.nan},
-     VE, r"\bbaseline\b")
+case("QuadraticBandit.score_gradient_samples-n-float", QB.score_gradient_samples, (GAU, [0.0], 5.0, rng0), exc=TV,
+     match=r"^n must")
+case("QuadraticBandit.score_gradient_samples-rng", QB.score_gradient_samples, (GAU, [0.0], 5, None), exc=TV,
+     match=r"\brng\b")
+case("QuadraticBandit.score_gradient_samples-theta", QB.score_gradient_samples, (GAU, [0.0, 1.0], 5, rng0),
+     match=r"\btheta\b")
+case("QuadraticBandit.score_gradient_samples-baseline", QB.score_gradient_samples, (GAU, [0.0], 5, rng0),
+     {"baseline": np.nan}, VE, r"\bbaseline\b")
 for name, val, exc in (("a", np.nan, VE), ("b", "1", TV), ("q", -1.0, VE), ("r", -0.5, VE), ("noise", -0.1, VE),
                        ("x0_std", -1.0, VE), ("gamma", 1.5, VE), ("gamma", None, TV)):
     case(f"LinearQuadratic-{name}-{val!r}", pg.LinearQuadratic, (), {name: val}, exc, rf"\b{name}\b")
@@ -390,19 +415,22 @@ for mname in ("rollout", "reinforce_gradient"):
     case(f"LinearQuadratic.{mname}-rng", fn, (GAU, [0.0], 5, 5, 3), exc=TV, match=r"\brng\b")
     case(f"LinearQuadratic.{mname}-theta", fn, (GAU, [0.0, 1.0], 5, 5, rng0), match=r"\btheta\b")
 
-# train(mdp, policy, theta0, method=, lr=, n_iters=, n_episodes=, horizon=, rng=, lam=, critic=, critic_lr=, critic_sweeps=)
+# train(mdp, policy, theta0, method=, lr=, n_iters=, n_episodes=, horizon=, rng=, lam=, critic=, critic_lr=,
+#       critic_sweeps=)
 case("train-mdp", pg.train, ("mdp", TAB, TH), exc=TV, match=r"\bmdp\b")
 case("train-policy", pg.train, (MDP, GAU, TH), exc=TV, match=r"\bpolicy\b")
 case("train-policy-size", pg.train, (MDP, pg.SoftmaxPolicy.tabular(4, 2), np.zeros((4, 2))), match=r"\bpolicy\b")
 case("train-theta0-shape", pg.train, (MDP, TAB, np.zeros(6)), match=r"\btheta")
 for kw, exc, rx in (({"method": "adam"}, VE, r"\bmethod\b"), ({"method": None}, VE, r"\bmethod\b"),
                     ({"critic": "mc"}, VE, r"\bcritic\b"), ({"lr": 0.0}, VE, r"\blr\b"), ({"lr": -1.0}, VE, r"\blr\b"),
-                    ({"lr": "1"}, TV, r"\blr\b"), ({"n_iters": -1}, VE, r"\bn_iters\b"), ({"n_iters": 1.5}, TV, r"\bn_iters\b"),
+                    ({"lr": "1"}, TV, r"\blr\b"), ({"n_iters": -1}, VE, r"\bn_iters\b"),
+                    ({"n_iters": 1.5}, TV, r"\bn_iters\b"),
                     ({"n_episodes": 0}, VE, r"\bn_episodes\b"), ({"n_episodes": 2.5}, TV, r"\bn_episodes\b"),
                     ({"horizon": 0}, VE, r"\bhorizon\b"), ({"horizon": "10"}, TV, r"\bhorizon\b"),
                     ({"rng": "a"}, TV, r"\brng\b"), ({"rng": 3}, TV, r"\brng\b"), ({"rng": None}, TV, r"\brng\b"),
                     ({"rng": np.random.RandomState(0)}, TV, r"\brng\b"),
-                    ({"lam": 1.5}, VE, r"\blam\b"), ({"lam": -0.5}, VE, r"\blam\b"), ({"critic_lr": 0.0}, VE, r"\bcritic_lr\b"),
+                    ({"lam": 1.5}, VE, r"\blam\b"), ({"lam": -0.5}, VE, r"\blam\b"),
+                    ({"critic_lr": 0.0}, VE, r"\bcritic_lr\b"),
                     ({"critic_lr": 2.0}, VE, r"\bcritic_lr\b"), ({"critic_sweeps": -1}, VE, r"\bcritic_sweeps\b"),
                     ({"critic_sweeps": 1.0}, TV, r"\bcritic_sweeps\b")):
     for method in ("exact", "gae"):

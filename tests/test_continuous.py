@@ -54,7 +54,7 @@ def test_linear_quadratic_closed_form_vs_finite_differences(kw, theta):
     sigma = 0.3
     for horizon in (1, 5, 30, None):
         g = lq.gradient([theta], sigma, horizon)
-        f = fd(lambda t: lq.objective([t], sigma, horizon), theta)
+        f = fd(lambda t, h=horizon: lq.objective([t], sigma, h), theta)
         assert g[0] == pytest.approx(f, abs=1e-6 * (1 + abs(f)))
     # the infinite horizon is the limit of the finite ones
     assert lq.objective([theta], sigma, 2000) == pytest.approx(lq.objective([theta], sigma), rel=1e-10)

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 import pgcourse as pg
 from _stats import assert_within_5_se, rand_pi
 
-
 # --- plain Python references, one episode and one step at a time -----------------------------------------
 
 def ref_returns(rewards, gamma, mask):
@@ -44,7 +43,7 @@ def ref_gae(ep, V, gamma, lam):
     for n in range(N):
         L = int(ep.mask[n].sum())
         for t in range(L):
-            out[n, t] = sum((gamma * lam) ** l * delta[n, t + l] for l in range(L - t))
+            out[n, t] = sum((gamma * lam) ** k * delta[n, t + k] for k in range(L - t))
     return out
 
 
@@ -84,19 +83,21 @@ def test_vectorised_equals_reference_loops(seed, gamma, lam):
     V = rng.normal(size=mdp.S) * 3
     V[mdp.terminal] = rng.normal()  # a critic need not know V(terminal) = 0: it must never be used
     tol = dict(rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(pg.discounted_returns(ep.rewards, gamma, ep.mask), ref_returns(ep.rewards, gamma, ep.mask), **tol)
+    np.testing.assert_allclose(pg.discounted_returns(ep.rewards, gamma, ep.mask),
+                               ref_returns(ep.rewards, gamma, ep.mask), **tol)
     np.testing.assert_allclose(pg.td_errors(ep, V, gamma), ref_td(ep, V, gamma), **tol)
     np.testing.assert_allclose(pg.gae(ep, V, gamma, lam), ref_gae(ep, V, gamma, lam), **tol)
     tab = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
     theta = rng.normal(size=(mdp.S, mdp.A))
     lin = pg.SoftmaxPolicy(rng.normal(size=(mdp.S, mdp.A, 3)))
     for policy, th in ((tab, theta), (lin, rng.normal(size=3))):
-        np.testing.assert_allclose(pg.reinforce_gradient(policy, th, ep, gamma), ref_reinforce(policy, th, ep, gamma), **tol)
+        np.testing.assert_allclose(pg.reinforce_gradient(policy, th, ep, gamma), ref_reinforce(policy, th, ep, gamma),
+                                   **tol)
         np.testing.assert_allclose(pg.reinforce_gradient(policy, th, ep, gamma, baseline=V),
                                    ref_reinforce(policy, th, ep, gamma, V), **tol)
         adv = rng.normal(size=ep.states.shape)
         expect = np.zeros(th.shape)
-        for n, t in zip(*np.nonzero(ep.mask)):
+        for n, t in zip(*np.nonzero(ep.mask), strict=True):
             expect += gamma ** t * adv[n, t] * policy.grad_log_prob(th, ep.states[n, t], ep.actions[n, t])
         np.testing.assert_allclose(pg.advantage_gradient(policy, th, ep, adv, gamma), expect / ep.n_episodes, **tol)
 
@@ -121,7 +122,8 @@ def test_gae_limits(seed, gamma):
     expect = (G - V[ep.states] + boot) * ep.mask
     np.testing.assert_allclose(pg.gae(ep, V, gamma, 1.0), expect, atol=1e-10)
     # discounted_returns' bootstrap argument gives the same truncated-horizon correction
-    Gb = pg.discounted_returns(ep.rewards, gamma, ep.mask, bootstrap=np.where(ep.truncated[:, -1], V[ep.next_states[:, -1]], 0))
+    Gb = pg.discounted_returns(ep.rewards, gamma, ep.mask,
+                               bootstrap=np.where(ep.truncated[:, -1], V[ep.next_states[:, -1]], 0))
     np.testing.assert_allclose(Gb - V[ep.states] * ep.mask, expect, atol=1e-10)
 
 
@@ -132,7 +134,8 @@ def test_returns_special_cases():
     np.testing.assert_allclose(pg.discounted_returns(r, 0.0, m), r * m)
     np.testing.assert_allclose(pg.discounted_returns(r, 1.0), [[10, 9, 7, 4]])
     np.testing.assert_allclose(pg.discounted_returns(r, 1.0, m, bootstrap=[100.0]), [[6, 5, 3, 0]])
-    np.testing.assert_allclose(pg.discounted_returns(r, 0.5, bootstrap=[16.0]), [[1 + 1 + .75 + .5 + 1, 2 + 1.5 + 1 + 2, 3 + 2 + 4, 4 + 8]])
+    np.testing.assert_allclose(pg.discounted_returns(r, 0.5, bootstrap=[16.0]),
+                               [[1 + 1 + .75 + .5 + 1, 2 + 1.5 + 1 + 2, 3 + 2 + 4, 4 + 8]])
 
 
 # --- sampled means vs exact ------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ def problem():
 def test_first_step_is_the_documented_update(problem, method, critic):
     mdp, pol, theta0 = problem
     lr = 0.3
-    h = pg.train(mdp, pol, theta0, method=method, lr=lr, n_iters=1, n_episodes=20, horizon=30, rng=np.random.default_rng(3),
+    h = pg.train(mdp, pol, theta0, method=method, lr=lr, n_iters=1, n_episodes=20, horizon=30,
+                 rng=np.random.default_rng(3),
                  lam=0.8, critic=critic, critic_lr=0.5, critic_sweeps=5)
     assert h.U.shape == (2,) and h.grad_norms.shape == (1,) and h.method == method
     pi = pol.probs(theta0)

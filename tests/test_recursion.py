@@ -2,9 +2,9 @@
 reduces to it with the inputs its docstring names."""
 import numpy as np
 import pytest
-from _stats import rand_pi
 
 import pgcourse as pg
+from _stats import rand_pi
 from pgcourse._recursion import backward_scan
 
 

@@ -62,7 +62,8 @@ def test_expected_gradient_estimate_matches_sampling(problem, lam):
     V_hat = ev.V + 0.5 * pgw.critic_error_direction(mdp)
     ep = pg.sample_episodes(mdp, pi, 20000, T, np.random.default_rng(5))
     g = pg.per_episode_gradients(policy, theta, ep, pg.gae(ep, V_hat, mdp.gamma, lam), mdp.gamma)
-    assert np.allclose(g.mean(0), pg.advantage_gradient(policy, theta, ep, pg.gae(ep, V_hat, mdp.gamma, lam), mdp.gamma))
+    assert np.allclose(g.mean(0),
+                       pg.advantage_gradient(policy, theta, ep, pg.gae(ep, V_hat, mdp.gamma, lam), mdp.gamma))
     Eg = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, lam, T)
     se = g.std(0, ddof=1) / np.sqrt(len(g))
     live = ~mdp.terminal

@@ -33,11 +33,11 @@ def in_sync(py: Path) -> str | None:
         return f"{ipynb.relative_to(ROOT)} is missing"
     a, b = jupytext.read(py), nbformat.read(ipynb, as_version=4)
     if cell_sources(a) != cell_sources(b):
-        for i, (x, y) in enumerate(zip(cell_sources(a), cell_sources(b))):
+        for i, (x, y) in enumerate(zip(cell_sources(a), cell_sources(b), strict=False)):  # up to the shorter
             if x != y:
                 return f"{py.relative_to(ROOT)}: cell {i} differs from the .ipynb ({x[1][:60]!r} vs {y[1][:60]!r})"
         return f"{py.relative_to(ROOT)}: {len(a.cells)} cells but the .ipynb has {len(b.cells)}"
-    for i, (x, y) in enumerate(zip(a.cells, b.cells)):
+    for i, (x, y) in enumerate(zip(a.cells, b.cells, strict=True)):
         if sorted(x.metadata.get("tags", [])) != sorted(y.metadata.get("tags", [])):
             return f"{py.relative_to(ROOT)}: cell {i} tags differ from the .ipynb"
     return None
