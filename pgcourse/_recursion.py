@@ -13,6 +13,7 @@ Special cases (N episodes of T steps, mask (N, T) of 0/1, mask_next[:, t] = mask
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["backward_scan"]
 
@@ -27,7 +28,7 @@ def _row_blocks(N: int, T: int) -> list[tuple[int, int]]:
     return [(i, min(i + b, N)) for i in range(0, N, b)] or [(0, 0)]
 
 
-def backward_scan(x, c, y_end=0.0) -> np.ndarray:
+def backward_scan(x: ArrayLike, c: ArrayLike, y_end: ArrayLike = 0.0) -> np.ndarray:
     """y with y_t = x_t + c_t * y_{t+1} along the last axis and y_T = y_end; shape x.shape.
 
     x: (..., T) floats; c: a scalar or an array broadcastable to x.shape (e.g. (T,) or (..., T));

@@ -3,11 +3,18 @@ raises a ValueError/TypeError naming the argument before any numpy error can sur
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:  # for annotations only: these modules import this one
+    from .mdp import TabularMDP
+    from .policies import GaussianPolicy, SoftmaxPolicy
+    from .sampling import Episodes
 
 
-def as_float_array(x, name: str, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
+def as_float_array(x: ArrayLike, name: str, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
     """`x` as a finite float array, checked for ndim and shape (None entries in `shape` match anything)."""
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
@@ -21,7 +28,7 @@ def as_float_array(x, name: str, ndim: int | None = None, shape: tuple | None = 
     return arr
 
 
-def as_index_array(x, name: str, upper: int | None = None, shape: tuple | None = None) -> np.ndarray:
+def as_index_array(x: ArrayLike, name: str, upper: int | None = None, shape: tuple | None = None) -> np.ndarray:
     """`x` as an int array of indices in [0, upper)."""
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be an integer array, got {type(x).__name__}")
@@ -49,11 +56,11 @@ def _check_shape(arr: np.ndarray, name: str, ndim: int | None, shape: tuple | No
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
 
 
-def as_gamma(gamma, name: str = "gamma") -> float:
+def as_gamma(gamma: float, name: str = "gamma") -> float:
     return as_scalar(gamma, name, low=0.0, high=1.0)
 
 
-def as_scalar(x, name: str, low: float | None = None, high: float | None = None,
+def as_scalar(x: float, name: str, low: float | None = None, high: float | None = None,
               low_open: bool = False) -> float:
     """A real number in [low, high] (or (low, high] with low_open)."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.ndarray)):
@@ -72,7 +79,7 @@ def as_scalar(x, name: str, low: float | None = None, high: float | None = None,
     return x
 
 
-def as_count(n, name: str, minimum: int = 1) -> int:
+def as_count(n: int, name: str, minimum: int = 1) -> int:
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral,)):
         raise TypeError(f"{name} must be an integer, got {type(n).__name__}")
     n = int(n)
@@ -81,14 +88,14 @@ def as_count(n, name: str, minimum: int = 1) -> int:
     return n
 
 
-def as_rng(rng, name: str = "rng") -> np.random.Generator:
+def as_rng(rng: np.random.Generator, name: str = "rng") -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)), "
                         f"got {type(rng).__name__}")
     return rng
 
 
-def as_policy_matrix(pi, S: int, A: int, name: str = "pi") -> np.ndarray:
+def as_policy_matrix(pi: ArrayLike, S: int, A: int, name: str = "pi") -> np.ndarray:
     """A (S, A) stochastic matrix: entries >= 0, rows summing to 1."""
     pi = as_float_array(pi, name, shape=(S, A))
     if pi.min() < 0:
@@ -102,7 +109,7 @@ def as_policy_matrix(pi, S: int, A: int, name: str = "pi") -> np.ndarray:
 
 # ---- the package's own objects (imported lazily: mdp, policies and sampling import this module) ----
 
-def as_mdp(mdp, name: str = "mdp"):
+def as_mdp(mdp: TabularMDP, name: str = "mdp") -> TabularMDP:
     """`mdp` itself if it is a TabularMDP, else TypeError."""
     from .mdp import TabularMDP
     if not isinstance(mdp, TabularMDP):
@@ -110,7 +117,7 @@ def as_mdp(mdp, name: str = "mdp"):
     return mdp
 
 
-def as_softmax_policy(policy, mdp=None, name: str = "policy"):
+def as_softmax_policy(policy: SoftmaxPolicy, mdp: TabularMDP | None = None, name: str = "policy") -> SoftmaxPolicy:
     """`policy` itself if it is a SoftmaxPolicy (for mdp's S and A when mdp is given), else TypeError/ValueError."""
     from .policies import SoftmaxPolicy
     if not isinstance(policy, SoftmaxPolicy):
@@ -120,7 +127,7 @@ def as_softmax_policy(policy, mdp=None, name: str = "policy"):
     return policy
 
 
-def as_policy(policy, name: str = "policy"):
+def as_policy(policy: SoftmaxPolicy | GaussianPolicy, name: str = "policy") -> SoftmaxPolicy | GaussianPolicy:
     """`policy` itself if it is one of the package's policies (SoftmaxPolicy, GaussianPolicy), else TypeError."""
     from .policies import GaussianPolicy, SoftmaxPolicy
     if not isinstance(policy, (SoftmaxPolicy, GaussianPolicy)):
@@ -128,7 +135,7 @@ def as_policy(policy, name: str = "policy"):
     return policy
 
 
-def as_episodes(episodes, name: str = "episodes"):
+def as_episodes(episodes: Episodes, name: str = "episodes") -> Episodes:
     """`episodes` itself if it is an Episodes batch (from sample_episodes), else TypeError."""
     from .sampling import Episodes
     if not isinstance(episodes, Episodes):
@@ -136,7 +143,7 @@ def as_episodes(episodes, name: str = "episodes"):
     return episodes
 
 
-def as_values(V, episodes, name: str = "V") -> np.ndarray:
+def as_values(V: ArrayLike, episodes: Episodes, name: str = "V") -> np.ndarray:
     """State values (S,) as a finite float array long enough for every state the episodes visit."""
     V = as_float_array(V, name, ndim=1)
     top = int(max(episodes.states.max(), episodes.next_states.max())) if episodes.states.size else -1
@@ -145,7 +152,7 @@ def as_values(V, episodes, name: str = "V") -> np.ndarray:
     return V
 
 
-def as_mask(mask, shape: tuple, name: str = "mask") -> np.ndarray:
+def as_mask(mask: ArrayLike | None, shape: tuple, name: str = "mask") -> np.ndarray:
     """A 0/1 float mask of the given shape; None means every step is real (all ones)."""
     if mask is None:
         return np.ones(shape)
@@ -155,7 +162,7 @@ def as_mask(mask, shape: tuple, name: str = "mask") -> np.ndarray:
     return m
 
 
-def check_episodic(mdp, pi: np.ndarray) -> None:
+def check_episodic(mdp: TabularMDP, pi: np.ndarray) -> None:
     """For gamma = 1: raise ValueError unless every non-terminal state can reach a terminal state under pi.
 
     Decided by reachability in the graph s -> s' with P_pi[s, s'] > 0 (backward search from the terminal

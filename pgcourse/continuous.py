@@ -12,6 +12,7 @@ LinearQuadratic (1-D LQR): x_{t+1} = a x_t + b u_t + w_t, w_t ~ N(0, noise^2), x
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import as_count, as_float_array, as_gamma, as_rng, as_scalar
 from .policies import GaussianPolicy
@@ -30,19 +31,20 @@ class QuadraticBandit:
     def __init__(self, a_star: float = 1.0):
         self.a_star = as_scalar(a_star, "a_star")
 
-    def reward(self, actions) -> np.ndarray:
+    def reward(self, actions: ArrayLike) -> np.ndarray:
         a = as_float_array(actions, "actions")
         return -(a - self.a_star) ** 2
 
-    def objective(self, theta, sigma) -> float:
+    def objective(self, theta: ArrayLike, sigma: float) -> float:
         """U = E[r(a)], a ~ N(theta, sigma^2): -(theta - a_star)^2 - sigma^2."""
         return -(_scalar_theta(theta) - self.a_star) ** 2 - as_scalar(sigma, "sigma", low=0.0) ** 2
 
-    def gradient(self, theta, sigma=None) -> np.ndarray:
+    def gradient(self, theta: ArrayLike, sigma: float | None = None) -> np.ndarray:
         """dU/dtheta = -2 (theta - a_star), shape (1,) (independent of sigma)."""
         return np.array([-2.0 * (_scalar_theta(theta) - self.a_star)])
 
-    def score_gradient_samples(self, policy: GaussianPolicy, theta, n: int, rng, baseline: float = 0.0):
+    def score_gradient_samples(self, policy: GaussianPolicy, theta: ArrayLike, n: int, rng: np.random.Generator,
+                               baseline: float = 0.0) -> np.ndarray:
         """n single-sample score-function estimates (r(a) - baseline) (a - theta)/sigma^2, shape (n, 1);
         their mean estimates `gradient(theta)`."""
         if not isinstance(policy, GaussianPolicy):
@@ -94,15 +96,16 @@ class LinearQuadratic:
             m, dm = c**2 * m + n2, 2.0 * c * self.b * m + c**2 * dm
         return U, dU
 
-    def objective(self, theta, sigma, horizon=None) -> float:
+    def objective(self, theta: ArrayLike, sigma: float, horizon: int | None = None) -> float:
         """U(theta) = E[sum_{t<T} gamma^t r_t] exactly (horizon None: T = infinity)."""
         return float(self._moments(theta, sigma, horizon)[0])
 
-    def gradient(self, theta, sigma, horizon=None) -> np.ndarray:
+    def gradient(self, theta: ArrayLike, sigma: float, horizon: int | None = None) -> np.ndarray:
         """dU/dtheta exactly, shape (1,)."""
         return np.array([self._moments(theta, sigma, horizon)[1]])
 
-    def rollout(self, policy: GaussianPolicy, theta, n_episodes: int, horizon: int, rng):
+    def rollout(self, policy: GaussianPolicy, theta: ArrayLike, n_episodes: int, horizon: int,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sample N episodes of T steps (vectorised over episodes): returns states x (N, T), actions u (N, T),
         rewards (N, T)."""
         if not isinstance(policy, GaussianPolicy) or policy.K != 1:
@@ -119,7 +122,8 @@ class LinearQuadratic:
             x = self.a * x + self.b * u + self.noise * rng.standard_normal(N)
         return xs, us, rs
 
-    def reinforce_gradient(self, policy: GaussianPolicy, theta, n_episodes: int, horizon: int, rng) -> np.ndarray:
+    def reinforce_gradient(self, policy: GaussianPolicy, theta: ArrayLike, n_episodes: int, horizon: int,
+                           rng: np.random.Generator) -> np.ndarray:
         """REINFORCE estimate of dU/dtheta for the T-step objective: mean_n sum_t gamma^t score_t G_t, (1,)."""
         from .estimators import discounted_returns
         xs, us, rs = self.rollout(policy, theta, n_episodes, horizon, rng)

@@ -7,14 +7,16 @@ Every (N, T) output is 0 where mask is 0.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._recursion import backward_scan
-from ._validate import (as_count, as_episodes, as_float_array, as_gamma, as_mask, as_scalar, as_softmax_policy,
-                        as_values)
+from ._validate import as_count, as_episodes, as_float_array, as_gamma, as_mask, as_scalar, as_softmax_policy, as_values
+from .policies import SoftmaxPolicy
 from .sampling import Episodes
 
 
-def discounted_returns(rewards, gamma, mask=None, bootstrap=None) -> np.ndarray:
+def discounted_returns(rewards: ArrayLike, gamma: float, mask: ArrayLike | None = None,
+                       bootstrap: ArrayLike | None = None) -> np.ndarray:
     """Reward-to-go G_t = sum_{k>=0} gamma^k r_{t+k} within the episode, shape (N, T).
 
     rewards: (N, T); mask: (N, T) of 0/1 (None: all steps real); bootstrap: optional (N,) values added as
@@ -39,7 +41,7 @@ def _discounted_returns(r: np.ndarray, gamma: float, m: np.ndarray, end=0.0) -> 
     return G
 
 
-def td_errors(episodes: Episodes, V, gamma) -> np.ndarray:
+def td_errors(episodes: Episodes, V: ArrayLike, gamma: float) -> np.ndarray:
     """TD errors delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t), shape (N, T).
 
     V: (S,) state values (the critic). No bootstrap from a terminal next state; bootstrap at truncation.
@@ -62,7 +64,7 @@ def _td_errors(ep: Episodes, V: np.ndarray, gamma: float) -> np.ndarray:
     return delta
 
 
-def gae(episodes: Episodes, V, gamma, lam) -> np.ndarray:
+def gae(episodes: Episodes, V: ArrayLike, gamma: float, lam: float) -> np.ndarray:
     """Generalised advantage estimate A_t = sum_{l>=0} (gamma lam)^l delta_{t+l}, shape (N, T).
 
     Backward recursion A_t = delta_t + gamma lam c_t A_{t+1}, where c_t = 0 if the episode ends at step t
@@ -84,7 +86,8 @@ def _mask_next(mask: np.ndarray) -> np.ndarray:
     return nxt
 
 
-def advantage_gradient(policy, theta, episodes: Episodes, advantages, gamma) -> np.ndarray:
+def advantage_gradient(policy: SoftmaxPolicy, theta: ArrayLike, episodes: Episodes, advantages: ArrayLike,
+                       gamma: float) -> np.ndarray:
     """Policy-gradient estimate from per-step weights (advantages, returns, TD errors, GAE), theta's shape:
 
         g = 1/N sum_n sum_t gamma^t grad log pi(a_t|s_t) advantages[n, t]   (over real steps only).
@@ -107,7 +110,8 @@ def _advantage_gradient(policy, theta, episodes, advantages, gamma, scratch: boo
     return policy.score_sum(theta, ep.states, ep.actions, w)
 
 
-def per_episode_gradients(policy, theta, episodes: Episodes, advantages, gamma) -> np.ndarray:
+def per_episode_gradients(policy: SoftmaxPolicy, theta: ArrayLike, episodes: Episodes, advantages: ArrayLike,
+                          gamma: float) -> np.ndarray:
     """Per-episode policy-gradient estimates, shape (N, *theta.shape):
 
         g_n = sum_t gamma^t grad log pi(a_t|s_t) advantages[n, t]     (over episode n's real steps).
@@ -131,7 +135,8 @@ def per_episode_gradients(policy, theta, episodes: Episodes, advantages, gamma) 
     return C if policy.is_tabular else np.einsum("nsa,sak->nk", C, policy.features)
 
 
-def reinforce_gradient(policy, theta, episodes: Episodes, gamma, baseline=None) -> np.ndarray:
+def reinforce_gradient(policy: SoftmaxPolicy, theta: ArrayLike, episodes: Episodes, gamma: float,
+                       baseline: ArrayLike | None = None) -> np.ndarray:
     """REINFORCE: g = 1/N sum_n sum_t gamma^t grad log pi(a_t|s_t) (G_t - b(s_t)), theta's shape.
 
     baseline: (S,) state-dependent b(s), or None (b = 0). Unbiased for the gradient of the objective cut
@@ -149,7 +154,7 @@ def reinforce_gradient(policy, theta, episodes: Episodes, gamma, baseline=None) 
     return _advantage_gradient(policy, theta, ep, G, gamma, scratch=True)  # G is ours: weights in place
 
 
-def n_step_advantages(episodes: Episodes, V, gamma, n: int) -> np.ndarray:
+def n_step_advantages(episodes: Episodes, V: ArrayLike, gamma: float, n: int) -> np.ndarray:
     """n-step advantage estimates, shape (N, T):
 
         A^(n)_t = sum_{k<m} gamma^k r_{t+k} + gamma^m V(s_{t+m}) [unless the episode terminated] - V(s_t),
@@ -175,7 +180,7 @@ def n_step_advantages(episodes: Episodes, V, gamma, n: int) -> np.ndarray:
     return adv
 
 
-def mc_values(episodes: Episodes, S: int, gamma) -> np.ndarray:
+def mc_values(episodes: Episodes, S: int, gamma: float) -> np.ndarray:
     """Every-visit Monte Carlo estimate of V: the average of G_t over the real steps with s_t = s, (S,):
 
         V_hat(s) = sum_{n,t: s_t = s} G_t / #{n, t: s_t = s}      (G = discounted_returns).
@@ -193,7 +198,8 @@ def mc_values(episodes: Episodes, S: int, gamma) -> np.ndarray:
     return np.divide(tot, cnt, out=np.zeros(S), where=cnt > 0)
 
 
-def td0_values(episodes: Episodes, S: int, gamma, alpha: float = 0.5, n_sweeps: int = 50, V0=None) -> np.ndarray:
+def td0_values(episodes: Episodes, S: int, gamma: float, alpha: float = 0.5, n_sweeps: int = 50,
+               V0: ArrayLike | None = None) -> np.ndarray:
     """Learn V by TD(0) on a fixed batch: each sweep moves V(s) by alpha times the mean TD error of the
     steps taken from s (a batch, vectorised form of V(s_t) <- V(s_t) + alpha delta_t), (S,).
     Converges to the certainty-equivalence solution of the batch as n_sweeps grows."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import as_count, as_mdp, as_rng, as_scalar, as_softmax_policy
 from .estimators import advantage_gradient, gae, reinforce_gradient, td0_values, td_errors
@@ -85,7 +86,7 @@ GRADIENTS: dict[str, GradientMethod] = {
 METHODS = tuple(GRADIENTS)
 
 
-def train(mdp: TabularMDP, policy: SoftmaxPolicy, theta0, method: str = "exact", lr: float = 1.0,
+def train(mdp: TabularMDP, policy: SoftmaxPolicy, theta0: ArrayLike, method: str = "exact", lr: float = 1.0,
           n_iters: int = 100, n_episodes: int = 100, horizon: int = 100,
           rng: np.random.Generator | None = None, lam: float = 0.95, critic: str = "td", critic_lr: float = 0.5,
           critic_sweeps: int = 10) -> History:

@@ -10,11 +10,12 @@ Gaussian (continuous actions):  a ~ N(mu_theta(s), sigma^2),  mu_theta(s) = phi(
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import as_count, as_float_array, as_index_array, as_rng, as_scalar
 
 
-def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+def softmax(logits: ArrayLike, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax (subtracts the max: logits of size 1e3 give no overflow).
     -inf logits (masked actions) are allowed, NaN, +inf and all -inf along `axis` are not."""
     if isinstance(logits, (str, bytes)) or logits is None:
@@ -66,7 +67,7 @@ class SoftmaxPolicy:
     `SoftmaxPolicy.tabular(S, A)` has one logit per state-action: theta (S, A), h(s, a) = theta[s, a].
     """
 
-    def __init__(self, features):
+    def __init__(self, features: ArrayLike):
         phi = as_float_array(features, "features", ndim=3)
         S, A, K = phi.shape
         if min(S, A, K) == 0:
@@ -78,7 +79,7 @@ class SoftmaxPolicy:
         self.theta_shape: tuple = (K,)
 
     @classmethod
-    def tabular(cls, S: int, A: int) -> "SoftmaxPolicy":
+    def tabular(cls, S: int, A: int) -> SoftmaxPolicy:
         """One logit per (s, a): theta (S, A). Equivalent to one-hot features, without building them."""
         S = as_count(S, "S")
         A = as_count(A, "A")
@@ -104,23 +105,23 @@ class SoftmaxPolicy:
         kind = "tabular" if self._tabular else f"K={self.theta_shape[0]}"
         return f"SoftmaxPolicy(S={self.S}, A={self.A}, {kind})"
 
-    def check_theta(self, theta) -> np.ndarray:
+    def check_theta(self, theta: ArrayLike) -> np.ndarray:
         return as_float_array(theta, "theta", shape=self.theta_shape).copy()
 
     def zeros(self) -> np.ndarray:
         """theta = 0: the uniform policy."""
         return np.zeros(self.theta_shape)
 
-    def logits(self, theta) -> np.ndarray:
+    def logits(self, theta: ArrayLike) -> np.ndarray:
         """h (S, A)."""
         theta = self.check_theta(theta)
         return theta if self._tabular else self._phi @ theta
 
-    def probs(self, theta) -> np.ndarray:
+    def probs(self, theta: ArrayLike) -> np.ndarray:
         """pi (S, A), rows summing to 1."""
         return softmax(self.logits(theta), axis=1)
 
-    def grad_log_prob(self, theta, states, actions) -> np.ndarray:
+    def grad_log_prob(self, theta: ArrayLike, states: ArrayLike, actions: ArrayLike) -> np.ndarray:
         """Score grad_theta log pi(a|s) for each (s, a) pair: shape (*states.shape, *theta.shape).
 
         Materialises one theta-sized array per pair: for sums over many samples use `score_sum`.
@@ -140,7 +141,7 @@ class SoftmaxPolicy:
         phibar = np.einsum("sa,sak->sk", pi, self._phi)
         return self._phi[s, a] - phibar[s]
 
-    def score_sum(self, theta, states, actions, weights) -> np.ndarray:
+    def score_sum(self, theta: ArrayLike, states: ArrayLike, actions: ArrayLike, weights: ArrayLike) -> np.ndarray:
         """sum_i weights_i * grad log pi(a_i|s_i), shape theta.shape, without materialising the scores.
 
         Counts W[s, a] = sum of weights where (s_i, a_i) = (s, a); then the sum is
@@ -175,7 +176,7 @@ class GaussianPolicy:
     def __repr__(self) -> str:
         return f"GaussianPolicy(sigma={self.sigma}, n_features={self.K})"
 
-    def check_theta(self, theta) -> np.ndarray:
+    def check_theta(self, theta: ArrayLike) -> np.ndarray:
         return as_float_array(theta, "theta", shape=self.theta_shape)
 
     def _features(self, features) -> np.ndarray:
@@ -184,21 +185,21 @@ class GaussianPolicy:
             raise ValueError(f"features must have shape (..., {self.K}), got {phi.shape}")
         return phi
 
-    def mean(self, theta, features) -> np.ndarray:
+    def mean(self, theta: ArrayLike, features: ArrayLike) -> np.ndarray:
         """mu_theta(s) = phi(s) . theta, shape features.shape[:-1]."""
         return self._features(features) @ self.check_theta(theta)
 
-    def sample(self, theta, features, rng) -> np.ndarray:
+    def sample(self, theta: ArrayLike, features: ArrayLike, rng: np.random.Generator) -> np.ndarray:
         """a ~ N(mu_theta(s), sigma^2), shape features.shape[:-1]."""
         m = self.mean(theta, features)
         return m + self.sigma * as_rng(rng).standard_normal(m.shape)
 
-    def log_prob(self, theta, features, actions) -> np.ndarray:
+    def log_prob(self, theta: ArrayLike, features: ArrayLike, actions: ArrayLike) -> np.ndarray:
         m = self.mean(theta, features)
         a = as_float_array(actions, "actions", shape=m.shape)
         return -0.5 * ((a - m) / self.sigma) ** 2 - np.log(self.sigma * np.sqrt(2 * np.pi))
 
-    def grad_log_prob(self, theta, features, actions) -> np.ndarray:
+    def grad_log_prob(self, theta: ArrayLike, features: ArrayLike, actions: ArrayLike) -> np.ndarray:
         """(a - mu_theta(s)) / sigma^2 * phi(s), shape (..., K)."""
         phi = self._features(features)
         m = phi @ self.check_theta(theta)

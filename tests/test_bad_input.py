@@ -528,7 +528,7 @@ def test_every_public_callable_is_in_the_table():
     containers = {"Evaluation", "Episodes", "History", "ACTION_NAMES"}
     mine = {f"pgcourse.{m}" for m in COVERED_MODULES}
     public = [n for n in pg.__all__ if getattr(getattr(pg, n), "__module__", None) in mine]
-    assert len(public) > 40
+    assert len(public) > 30  # the filter keeps the core modules' names
     missing = [n for n in public if n not in covered | no_args | containers]
     assert not missing, missing
     with pytest.raises(TypeError):
