@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import pgcourse as pg
+from _stats import assert_within_5_se
 
 gym = pytest.importorskip("gymnasium")
 
@@ -76,7 +77,7 @@ def value_iteration_from_table(env, gamma, tol=1e-14):
     table = env.unwrapped.P
     S, A = len(table), len(table[0])
     trans = [(s, a, p, s2, r, done) for s in range(S) for a in range(A) for p, s2, r, done in table[s][a]]
-    s_i, a_i, p, s2, r, done = (np.array(x) for x in zip(*trans))
+    s_i, a_i, p, s2, r, done = (np.array(x) for x in zip(*trans, strict=True))
     V = np.zeros(S)
     for _ in range(100000):
         Q = np.zeros((S, A))
@@ -101,8 +102,11 @@ def test_frozen_lake_optimal_start_value():
     assert pg.evaluate(mdp, pi_star).U == pytest.approx(V_star[0], abs=1e-12)
     # the bundled table equals gymnasium's
     fl = pg.frozen_lake()
-    for name in ("P", "R", "mu", "terminal"):
+    for name in ("P", "R", "mu", "terminal", "outcome_next", "outcome_prob", "outcome_reward"):
         np.testing.assert_allclose(getattr(fl, name), getattr(mdp, name), rtol=0, atol=1e-15)
+    # the step next to the goal: expected reward 1/3, received reward 0 or 1
+    assert fl.R[14, 2] == pytest.approx(1 / 3)
+    assert [(s2, r) for _, s2, r in fl.outcomes(14, 2)] == [(10, 0.0), (14, 0.0), (15, 1.0)]
     assert fl.layout == ("SFFF", "FHFH", "FFFH", "HFFG")
     env8 = gym.make("FrozenLake-v1", is_slippery=False)
     m8 = pg.from_gymnasium(env8, gamma=0.9)
@@ -160,3 +164,36 @@ def test_gridworld_layout_and_dynamics():
     assert gs.P[s0, 2].max() == pytest.approx(0.8)
     V, _ = pg.optimal_values(g)
     assert V[s0] == pytest.approx(0.95 ** 5, abs=1e-12)  # 6 moves to the goal, reward 1 on the last
+
+
+@pytest.mark.parametrize("slip", [0.1, 0.4])
+def test_gridworld_pays_pit_and_goal_on_entering(slip):
+    """r(s, a, s'): a slip into the pit pays the pit reward (not its expectation), and so on."""
+    g = pg.gridworld(slip=slip, goal_reward=2.0, pit_reward=-3.0, step_reward=-0.5)
+    corner, pit = g.cells.index((0, 3)), g.cells.index((1, 3))
+    # left from the corner above the pit: (0, 2) with 1 - slip, slips up (the edge: stay) or down (the pit)
+    assert g.outcomes(corner, pg.envs.LEFT) == [
+        (pytest.approx(1 - slip), g.cells.index((0, 2)), -0.5), (pytest.approx(slip / 2), corner, -0.5),
+        (pytest.approx(slip / 2), pit, -3.5)]
+    assert g.R[corner, pg.envs.LEFT] == pytest.approx(-0.5 - 3.0 * slip / 2)
+    # every reward received is the one of the cell entered
+    kind = np.array([g.layout[i][j] for i, j in g.cells])
+    paid = np.where(kind == "G", 2.0, np.where(kind == "H", -3.0, 0.0)) - 0.5
+    ep = pg.sample_episodes(g, np.full((g.S, 4), 0.25), 3000, 300, np.random.default_rng(0))
+    real = ep.mask == 1
+    np.testing.assert_array_equal(ep.rewards[real], paid[ep.next_states[real]])
+    assert set(np.unique(ep.rewards[real])) == {-3.5, -0.5, 1.5}
+    # the exact machinery sees the expectation, and the sampled mean estimates U
+    # (truncation at T = 300 moves it by at most 3.5 * 0.95^300 / 0.05 < 2e-5)
+    G0 = (ep.rewards * ep.mask * g.gamma ** np.arange(300)).sum(axis=1)
+    U = pg.evaluate(g, np.full((g.S, 4), 0.25)).U
+    assert_within_5_se(G0.mean(), G0.std(ddof=1) / np.sqrt(G0.size), U, "U")
+
+
+def test_gymnasium_mdp_with_gamma_keeps_outcomes_and_layout():
+    m = pg.from_gymnasium(gym.make("FrozenLake-v1"), gamma=0.99)
+    m2 = m.with_gamma(0.5)
+    assert isinstance(m2, pg.GridMDP) and m2.layout == m.layout and m2.gamma == 0.5 and m.gamma == 0.99
+    np.testing.assert_array_equal(m2.outcome_reward, m.outcome_reward)
+    g = pg.gridworld(slip=0.2).with_gamma(0.9)
+    assert g.outcomes(g.cells.index((0, 3)), pg.envs.LEFT)[-1][2] == -1.0
