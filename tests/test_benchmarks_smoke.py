@@ -3,7 +3,6 @@ a positive finite number. Speed itself is never asserted here (that is what `pyt
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,7 @@ import pytest
 import pgcourse as pg
 from benchmarks import baselines as base
 from benchmarks import run as bench
-
-ROOT = Path(__file__).resolve().parents[1]
+from tools._paths import ROOT
 
 TINY = dict(quick=True, repeats=1, sampler_N=200, sampler_T=20, gym_steps=200, exact_S=40, growth_S=(20, 40),
             batch_N=30, batch_T=12, loop_episodes=8, loop_episodes_reinforce=8, widget_repeats=1)
@@ -85,9 +83,9 @@ def test_notebook_section_works_on_a_copy(tmp_path):
 
 
 def test_cli_prints_the_markdown_table():
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--markdown", "--only",
-                          "sampler", "--repeats", "1", "--blas-threads", "1"], capture_output=True, text=True, timeout=120,
-                         cwd=ROOT)
+    out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--markdown", "--only", "sampler",
+                          "--repeats", "1", "--blas-threads", "1"],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "| what | ours |" in out.stdout and "targets met:" in out.stdout
     assert "BLAS threads: 1" in out.stdout  # the run restarted itself with the thread count set

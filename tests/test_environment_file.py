@@ -2,10 +2,10 @@
 is tools/check_environment.py, which contacts the package index and is run by the Makefile)."""
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
+from tools._paths import ROOT
 from tools.check_environment import EnvFileError, conda_to_pip, requirements, split_dependencies
 
 if sys.version_info >= (3, 11):
@@ -14,7 +14,6 @@ else:  # pragma: no cover
     tomllib = pytest.importorskip("tomli")
 yaml = pytest.importorskip("yaml")
 
-ROOT = Path(__file__).resolve().parents[1]
 EXTRAS = ("course", "test", "instructor")  # the environment is core + these extras
 
 
@@ -81,7 +80,8 @@ def test_same_packages_as_pyproject(env, pyproject_reqs):
     want, _ = pyproject_reqs
     got = {k: v for k, v in env_reqs(env).items() if k not in ("python", "pip")}
     assert sorted(got) == sorted(want), (
-        f"only in environment.yml: {sorted(set(got) - set(want))}; only in pyproject.toml: {sorted(set(want) - set(got))}")
+        f"only in environment.yml: {sorted(set(got) - set(want))}; "
+        f"only in pyproject.toml: {sorted(set(want) - set(got))}")
     # and the same lower bounds, so the two never drift apart
     assert got == want
 

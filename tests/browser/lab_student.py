@@ -129,32 +129,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _jupyter_lab_cmd() -> list[str]:
-    exe = Path(sys.executable).with_name("jupyter-lab")
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("jupyter-lab")
-    if not found:
-        raise RuntimeError("jupyter-lab not found next to the test's Python nor on PATH: install '.[course]'")
-    return [found]
+def lab_python() -> Path:
+    """The Python whose JupyterLab the test drives: the student's venv when PGCOURSE_COURSE_VENV names it
+    (`make test` does: .venv-course, what `make course` runs), else the test's own interpreter."""
+    venv = os.environ.get("PGCOURSE_COURSE_VENV", "").strip()
+    if venv:
+        py = Path(venv) / "bin" / "python"
+        if not py.exists():
+            raise RuntimeError(f"PGCOURSE_COURSE_VENV={venv}: no {py} (make test builds it)")
+        return py
+    return Path(sys.executable)
+
+
+def lab_prefix(python: Path) -> Path:
+    """sys.prefix of a venv's python (its bin/ parent's parent)."""
+    return python.parent.parent
 
 
 class LabServer:
-    """`jupyter lab` on 127.0.0.1 with a random port and token, serving a temporary copy of `notebooks_src`.
+    """`jupyter lab` on 127.0.0.1 with a random port and token, serving a temporary folder that holds a copy
+    of `notebooks_src` as notebooks/ (the layout `make course` serves from the repository root).
 
     workdir: an empty temporary directory owned by the caller (who removes it).
+    default_url: what / redirects to (`make course` passes --LabApp.default_url the same way).
+    The server is the student's JupyterLab (`lab_python()`); the course's settings overrides are the ones
+    the Makefile installed into that venv (checked to be the repository's), or passed explicitly when the
+    test's own interpreter serves.
     """
 
-    def __init__(self, notebooks_src: Path, workdir: Path, ledger: ProcessLedger):
+    def __init__(self, notebooks_src: Path, workdir: Path, ledger: ProcessLedger, default_url: str | None = None):
         self.src = Path(notebooks_src)
         self.workdir = Path(workdir)
         self.ledger = ledger
-        self.root = self.workdir / "notebooks"
+        self.root = self.workdir / "root"
         self.runtime = self.workdir / "runtime"
         self.token = secrets.token_hex(24)
         self.port = 0
         self.proc: subprocess.Popen | None = None
         self.log_path = self.workdir / "jupyter-lab.log"
+        self.default_url = default_url
+        self.python = lab_python()
 
     @property
     def url(self) -> str:
@@ -167,25 +181,38 @@ class LabServer:
         env["IPYTHONDIR"] = str(self.workdir / "ipython")           # no history/profile from the user
         env.pop("MPLBACKEND", None)                                 # a student's kernel uses the inline backend
         env.pop("JUPYTER_TOKEN", None)
-        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-        # JUPYTER_DATA_DIR is left alone: the python3 kernelspec lives in the venv's sys-prefix data dir.
+        env["JUPYTER_DATA_DIR"] = str(self.workdir / "data")       # no kernelspec of the user's shadows the venv's
+        env["PATH"] = str(self.python.parent) + os.pathsep + env.get("PATH", "")
+        # The python3 kernelspec is the venv's own (<sys.prefix>/share/jupyter/kernels, `make` installs it).
         return env
 
-    def start(self, timeout: float = 90.0) -> None:
-        shutil.copytree(self.src, self.root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    def settings_args(self) -> list[str]:
+        """--LabApp.app_settings_dir for a Lab that has not got the course's settings installed (the test's own
+        interpreter); none for the student's venv, whose installed overrides.json must be the repository's."""
+        installed = lab_prefix(self.python) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+        if os.environ.get("PGCOURSE_COURSE_VENV", "").strip():
+            if not installed.exists() or json.loads(installed.read_text()) != json.loads(OVERRIDES.read_text()):
+                raise RuntimeError(f"{installed} is missing or differs from {OVERRIDES}: run make (it installs it)")
+            return []
         settings = self.workdir / "lab_settings"
-        settings.mkdir()
+        settings.mkdir(exist_ok=True)
         shutil.copy(OVERRIDES, settings / "overrides.json")
-        for d in ("config", "runtime", "ipython"):
+        return [f"--LabApp.app_settings_dir={settings}"]
+
+    def start(self, timeout: float = 90.0) -> None:
+        shutil.copytree(self.src, self.root / "notebooks",
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        for d in ("config", "runtime", "ipython", "data"):
             (self.workdir / d).mkdir()
         last_log = ""
-        for attempt in range(3):                       # a port grabbed by someone else in between: try again
+        for _attempt in range(3):                      # a port grabbed by someone else in between: try again
             self.port = free_port()
-            cmd = _jupyter_lab_cmd() + [
-                "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
-                f"--ServerApp.token={self.token}", "--allow-root", f"--ServerApp.root_dir={self.root}",
-                f"--LabApp.app_settings_dir={settings}", "--LabApp.expose_app_in_browser=True",
-            ]
+            cmd = [str(self.python), "-m", "jupyter", "lab",
+                   "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
+                   f"--ServerApp.token={self.token}", "--allow-root", f"--ServerApp.root_dir={self.root}",
+                   "--LabApp.expose_app_in_browser=True", *self.settings_args()]
+            if self.default_url:
+                cmd.append(f"--LabApp.default_url={self.default_url}")
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(cmd, env=self._env(), cwd=self.root, stdin=subprocess.DEVNULL,
                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -362,12 +389,248 @@ def _run_all_from_menu(page) -> None:
     item.click()
 
 
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+# ------------------------------------------------------------------------------------------------ latency
+#
+# Every explorer (a box whose first child row has class pg-controls; pgcourse.widgets.Explorer.widget) is
+# found in the DOM, and every control in it is moved like a student moves it: a slider by focus + arrow key,
+# a dropdown by choosing the next option, a toggle by a click. The latency of one move is measured in the
+# page: from the input event (a capture listener on the explorer sees the keydown / pointerdown / change
+# first) to the last change of the explorer's output (any DOM mutation outside the controls, and the
+# figure's <img> load event), once the kernel has gone busy and back to idle and the output has been quiet
+# for QUIET_MS. Nothing here knows the Python names of the explorers or of their parameters.
+
+LIMITS = {"median_ms": 150.0, "max_ms": 600.0, "first_ms": 1000.0}  # issue 13's targets
+QUIET_MS = 300.0
+
+CONTROL_SELECTOR = (".widget-slider, .widget-dropdown, .widget-toggle-button, .widget-checkbox, "
+                    ".widget-toggle-buttons, .widget-radio-box")
+
+# Tag every explorer root and every control with data attributes; describe the controls.
+_DISCOVER_JS = r"""(sel) => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  if (!panel) return [];
+  const out = [];
+  panel.querySelectorAll('.pg-controls').forEach((box, i) => {
+    const root = box.parentElement;
+    root.setAttribute('data-pg-explorer', String(i));
+    const controls = [];
+    box.querySelectorAll(sel).forEach((c, j) => {
+      const group = '.widget-toggle-buttons, .widget-radio-box';
+      if (c.parentElement.closest(group) && !c.matches(group)) return;   // a button inside a group
+      const id = i + '.' + j;
+      c.setAttribute('data-pg-control', id);
+      let kind = 'other';
+      if (c.matches('.widget-slider')) kind = 'slider';
+      else if (c.matches('.widget-dropdown')) kind = 'dropdown';
+      else if (c.matches('.widget-toggle-button')) kind = 'toggle';
+      else if (c.matches('.widget-checkbox')) kind = 'checkbox';
+      else if (c.matches('.widget-toggle-buttons')) kind = 'buttons';
+      else if (c.matches('.widget-radio-box')) kind = 'radio';
+      const lab = c.querySelector('.widget-label');
+      let name = (lab && lab.textContent.trim()) || (kind === 'toggle' ? c.textContent.trim() : '');
+      if (!name) {
+        const w = c.closest('.widget-radio, .widget-toggle-buttons');
+        const l = w && w.querySelector('.widget-label');
+        name = l ? l.textContent.trim() : kind + ' ' + j;
+      }
+      controls.push({id, kind, name});
+    });
+    const title = root.querySelector(':scope > .widget-html b, :scope > .jupyter-widgets b');
+    out.push({explorer: i, title: title ? title.textContent.trim() : '', controls});
+  });
+  return out;
+}"""
+
+# Arm the measurement for one move of the control `cid` in explorer `eid`.
+_ARM_JS = r"""([eid, cid]) => {
+  const root = document.querySelector(`[data-pg-explorer="${eid}"]`);
+  const control = document.querySelector(`[data-pg-control="${cid}"]`);
+  const box = root.querySelector('.pg-controls');
+  const w = window.jupyterapp.shell.currentWidget;
+  const kernel = w.sessionContext.session.kernel;
+  const now = () => performance.now();
+  const st = {t0: null, marks: [], what: [], busy: null, idle: null, value: null};
+  const onInput = () => { if (st.t0 === null) st.t0 = now(); };
+  const events = ['keydown', 'pointerdown', 'mousedown', 'change', 'input'];
+  for (const ev of events) control.addEventListener(ev, onInput, true);
+  const obs = new MutationObserver(records => {
+    const t = now();
+    for (const r of records) {
+      if (box.contains(r.target)) continue;            // the control's own readout is not the output
+      st.marks.push(t); st.what.push(r.type + (r.attributeName ? ':' + r.attributeName : ''));
+      break;
+    }
+  });
+  obs.observe(root, {subtree: true, childList: true, characterData: true, attributes: true,
+                     attributeFilter: ['src', 'style', 'class']});
+  const onLoad = (e) => {
+    if (e.target.tagName === 'IMG' && !box.contains(e.target)) { st.marks.push(now()); st.what.push('img-load'); }
+  };
+  root.addEventListener('load', onLoad, true);
+  const onStatus = (_, s) => {
+    if (st.t0 === null) return;
+    if (s === 'busy' && st.busy === null) st.busy = now();
+    if (s === 'idle' && st.busy !== null) st.idle = now();
+  };
+  kernel.statusChanged.connect(onStatus);
+  window.__pgLatency = {st, done: () => {
+    obs.disconnect(); root.removeEventListener('load', onLoad, true);
+    for (const ev of events) control.removeEventListener(ev, onInput, true);
+    kernel.statusChanged.disconnect(onStatus);
+  }};
+  return true;
+}"""
+
+_POLL_JS = r"""() => {
+  const L = window.__pgLatency; const st = L.st; const t = performance.now();
+  const last = st.marks.length ? st.marks[st.marks.length - 1] : null;
+  return {t, t0: st.t0, busy: st.busy, idle: st.idle, last, n: st.marks.length, what: st.what.slice(-6)};
+}"""
+
+_DISARM_JS = "() => { if (window.__pgLatency) window.__pgLatency.done(); window.__pgLatency = null; }"
+
+# A slider's position (noUiSlider handle's aria values) or a control's current value, to see it moved.
+_VALUE_JS = r"""(cid) => {
+  const c = document.querySelector(`[data-pg-control="${cid}"]`);
+  const h = c.querySelector('.noUi-handle');
+  if (h) return {now: parseFloat(h.getAttribute('aria-valuenow')), min: parseFloat(h.getAttribute('aria-valuemin')),
+                 max: parseFloat(h.getAttribute('aria-valuemax'))};
+  const s = c.querySelector('select');
+  if (s) return {index: s.selectedIndex, n: s.options.length};
+  const act = c.querySelectorAll('button.mod-active, input:checked');
+  return {active: act.length, text: c.className};
+}"""
+
+
+def _press(page, control, kind: str, direction: int) -> None:
+    """One move of a control, as a student makes it."""
+    if kind == "slider":
+        handle = control.locator(".noUi-handle").first
+        handle.focus()
+        page.keyboard.press("ArrowRight" if direction > 0 else "ArrowLeft")
+    elif kind == "dropdown":
+        select = control.locator("select").first
+        n = select.evaluate("s => s.options.length")
+        i = select.evaluate("s => s.selectedIndex")
+        select.select_option(index=(i + 1) % n)
+    elif kind in ("toggle", "checkbox"):
+        target = control.locator("input[type=checkbox]").first if kind == "checkbox" else control
+        target.click()
+    elif kind in ("buttons", "radio"):
+        items = control.locator("button" if kind == "buttons" else "input")
+        n = items.count()
+        cur = next((k for k in range(n) if items.nth(k).evaluate(
+            "e => e.classList.contains('mod-active') || e.checked")), 0)
+        items.nth((cur + 1) % n).click()
+    else:
+        raise StudentError(f"do not know how to move a control of kind {kind!r}")
+
+
+def _one_move(page, eid: int, cid: str, control, kind: str, direction: int, timeout: float = 30.0):
+    """Move the control once; return (latency ms, value before, value after) or raise StudentError."""
+    before = page.evaluate(_VALUE_JS, cid)
+    page.evaluate(_ARM_JS, [eid, cid])
+    try:
+        _press(page, control, kind, direction)
+        deadline = time.monotonic() + timeout
+        moved_check = time.monotonic() + 1.0
+        while True:
+            p = page.evaluate(_POLL_JS)
+            if p["t0"] is not None and p["idle"] is not None and p["last"] is not None:
+                settled_at = max(p["idle"], p["last"])
+                if p["t"] - settled_at >= QUIET_MS:
+                    return p["last"] - p["t0"], before, page.evaluate(_VALUE_JS, cid)
+            if time.monotonic() > moved_check and p["busy"] is None and page.evaluate(_VALUE_JS, cid) == before:
+                return None, before, before        # the control did not move (a slider at its end)
+            if time.monotonic() > deadline:
+                raise StudentError(f"control {cid} ({kind}) moved but the explorer's output did not update "
+                                   f"within {timeout:.0f} s (kernel busy at {p['busy']}, idle at {p['idle']}, "
+                                   f"{p['n']} output changes)")
+            time.sleep(0.03)
+    finally:
+        page.evaluate(_DISARM_JS)
+
+
+def measure_control(page, eid: int, cid: str, kind: str, moves: int) -> list[float]:
+    """`moves` moves of one control; latency of each in ms. A slider keeps one direction (new values each
+    time, as a drag gives) and turns around at the end of its range."""
+    control = page.locator(f'[data-pg-control="{cid}"]')
+    control.scroll_into_view_if_needed()
+    direction = 1
+    if kind == "slider":
+        v = page.evaluate(_VALUE_JS, cid)
+        direction = 1 if v["max"] - v["now"] >= v["now"] - v["min"] else -1
+    out: list[float] = []
+    turned = 0
+    while len(out) < moves:
+        ms, _, _ = _one_move(page, eid, cid, control, kind, direction)
+        if ms is None:
+            direction, turned = -direction, turned + 1
+            if turned > 2:
+                raise StudentError(f"control {cid} ({kind}) does not move in either direction")
+            continue
+        out.append(round(ms, 1))
+        time.sleep(0.05)
+    return out
+
+
+def _median(xs: list[float]) -> float:
+    s = sorted(xs)
+    n = len(s)
+    return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
+
+
+def loadavg() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def measure_explorers(page, path: str, moves: int = 5) -> list[dict]:
+    """Every control of every explorer in the open notebook: the first move's latency, then `moves` more.
+
+    A control whose median or max misses LIMITS is measured once more (`moves` moves; a busy machine is the
+    usual cause) and the second measurement decides; both are kept. Returns one row per control."""
+    explorers = page.evaluate(_DISCOVER_JS, CONTROL_SELECTOR)
+    rows = []
+    for ex in explorers:
+        page.locator(f'[data-pg-explorer="{ex["explorer"]}"]').scroll_into_view_if_needed()
+        for c in ex["controls"]:
+            load = loadavg()
+            first, *rest = measure_control(page, ex["explorer"], c["id"], c["kind"], moves + 1)
+            row = {"notebook": path, "explorer": ex["title"] or f"explorer {ex['explorer']}", "control": c["name"],
+                   "kind": c["kind"], "first_ms": first, "moves_ms": rest, "median_ms": round(_median(rest), 1),
+                   "max_ms": max(rest), "loadavg": load, "retried": None}
+            if row["median_ms"] > LIMITS["median_ms"] or row["max_ms"] > LIMITS["max_ms"]:
+                again = measure_control(page, ex["explorer"], c["id"], c["kind"], moves)
+                row["retried"] = {"moves_ms": rest, "median_ms": row["median_ms"], "max_ms": row["max_ms"],
+                                  "loadavg": load}
+                row.update(moves_ms=again, median_ms=round(_median(again), 1), max_ms=max(again), loadavg=loadavg())
+            row["ok"] = (row["median_ms"] <= LIMITS["median_ms"] and row["max_ms"] <= LIMITS["max_ms"]
+                         and row["first_ms"] <= LIMITS["first_ms"])
+            rows.append(row)
+    return rows
+
+
+def latency_table(rows: list[dict]) -> str:
+    """The rows as a fixed-width text table."""
+    head = f"{'notebook':<30} {'control':<22} {'kind':<8} {'first':>7} {'median':>7} {'max':>7}  {'load':>5}  ok"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        flag = "yes" if r["ok"] else "NO"
+        if r.get("retried"):
+            flag += f" (retried; first try median {r['retried']['median_ms']:.0f}, max {r['retried']['max_ms']:.0f})"
+        lines.append(f"{Path(r['notebook']).stem:<30} {r['control'][:22]:<22} {r['kind']:<8} {r['first_ms']:>7.0f} "
+                     f"{r['median_ms']:>7.0f} {r['max_ms']:>7.0f}  {r['loadavg']:>5.2f}  {flag}")
+    lines.append(f"limits (ms): median <= {LIMITS['median_ms']:.0f}, every move after the first <= "
+                 f"{LIMITS['max_ms']:.0f}, first use <= {LIMITS['first_ms']:.0f}")
+    return "\n".join(lines)
 
 
 def run_notebook_like_a_student(context, server: LabServer, path: str, screenshot: Path,
-                                exec_timeout: float = 240.0) -> dict:
-    """Open `path`, run all cells, check outputs, move the explorer's first slider, screenshot.
+                                exec_timeout: float = 240.0, moves: int = 5) -> dict:
+    """Open `path`, run all cells, check outputs, move every control of every explorer (timed), screenshot.
 
     Returns timings and what was seen; raises StudentError (an AssertionError) with details on failure.
     """
@@ -413,64 +676,25 @@ def run_notebook_like_a_student(context, server: LabServer, path: str, screensho
         report["code_cells"] = len(st["cells"])
         report["stderr"] = page.evaluate(_STDERR_JS)
 
-        # The live explorer (pgcourse.widgets.Explorer.widget): controls, summary, figure in one VBox.
+        # Every control of every live explorer (pgcourse.widgets.Explorer.widget), moved and timed.
         t2 = time.monotonic()
-        handle_sel = ".pg-controls .widget-slider .noUi-handle"
         try:
-            page.locator(handle_sel).first.wait_for(state="attached", timeout=30_000)
+            page.locator(".pg-controls").first.wait_for(state="attached", timeout=30_000)
         except PlaywrightError as e:  # a TimeoutError
-            raise StudentError(f"{path}: no live explorer slider ({handle_sel}) after Run All Cells; an "
-                               f"Explorer.widget() must be the output of a cell that runs") from e
-        controls = page.locator(".pg-controls", has=page.locator(".widget-slider")).first
-        explorer = controls.locator("xpath=..")
-        summary = explorer.locator(".pg-summary").first
-        figure = explorer.locator("img.pg-figure, .pg-figure img").first
-        slider = controls.locator(".widget-slider").first
-        handle = slider.locator(".noUi-handle").first
-        readout = slider.locator(".widget-readout").first
-        summary.wait_for(state="attached", timeout=10_000)
-        figure.wait_for(state="attached", timeout=10_000)
-        explorer.evaluate("e => e.scrollIntoView({block: 'start'})")
-
-        before_text = summary.text_content()
-        before_src = figure.get_attribute("src")
-        before_value = readout.text_content() if readout.count() else None
-        report["summary_before"] = before_text
-        report["slider"] = slider.locator(".widget-label").first.text_content() if slider.locator(
-            ".widget-label").count() else ""
-        report["slider_before"] = before_value
-
-        def changed() -> bool:
-            text, src = summary.text_content(), figure.get_attribute("src")
-            return (text != before_text and _NUMBER.findall(text) != _NUMBER.findall(before_text)
-                    and src != before_src and bool(src))
-
-        # focus + ArrowRight (ArrowLeft if it sits at its maximum)
-        handle.focus()
-        page.keyboard.press("ArrowRight")
-        deadline = time.monotonic() + 3
-        while readout.count() and readout.text_content() == before_value and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if readout.count() and readout.text_content() == before_value:
-            handle.focus()
-            page.keyboard.press("ArrowLeft")
-        deadline = time.monotonic() + 30
-        while not changed():
-            if time.monotonic() > deadline:
-                raise StudentError(
-                    f"{path}: moving the slider {report['slider']!r} ({before_value} -> "
-                    f"{readout.text_content() if readout.count() else '?'}) did not update both the summary "
-                    f"and the figure within 30 s.\nsummary before: {before_text!r}\nsummary now: "
-                    f"{summary.text_content()!r}\nfigure src changed: {figure.get_attribute('src') != before_src}")
-            time.sleep(0.1)
-        report["slider_after"] = readout.text_content() if readout.count() else None
-        report["summary_after"] = summary.text_content()
+            raise StudentError(f"{path}: no live explorer (.pg-controls) after Run All Cells; an Explorer must "
+                               "be the output of a cell that runs") from e
+        explorer = page.locator(".pg-controls").first.locator("xpath=..")
+        report["summary_before"] = explorer.locator(".pg-summary").first.text_content()
+        report["latency"] = measure_explorers(page, path, moves=moves)
+        if not report["latency"]:
+            raise StudentError(f"{path}: the explorer has no control the test knows how to move")
+        report["summary_after"] = explorer.locator(".pg-summary").first.text_content()
         report["interact_s"] = round(time.monotonic() - t2, 2)
 
         # No error appeared during the interaction either (a failing callback prints to the output area).
         dom_errors = page.evaluate(_DOM_ERRORS_JS)
         if dom_errors:
-            raise StudentError(f"{path}: error output after moving the slider:\n" + "\n".join(dom_errors))
+            raise StudentError(f"{path}: error output after moving the controls:\n" + "\n".join(dom_errors))
 
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         explorer.evaluate("e => e.scrollIntoView({block: 'start'})")
