@@ -10,17 +10,23 @@ from .analysis import (BUILTIN_ESTIMATORS, EstimatorScore, bandit_score_variance
                        mc_action_values, mean_se, per_pair_means, score_estimator, score_table, td_fixed_point,
                        total_variance, truncated_values)
 from .continuous import LinearQuadratic, QuadraticBandit
+from .convergence import (cen_bound, gradient_domination, mismatch_coefficient, npg_bound, npg_iterates,
+                          regularisation_bias_bound, regularised_optimum)
 from .envs import (ACTION_NAMES, GridMDP, chain_ab, from_gymnasium, frozen_lake, gridworld, short_corridor,
                    short_corridor_policy)
 from .estimators import (advantage_gradient, discounted_returns, gae, mc_values, n_step_advantages,
                          per_episode_gradients, reinforce_gradient, td0_values, td_errors)
 from .exact import (Evaluation, alive_distributions, evaluate, expected_gae, expected_gradient_estimate,
-                    expected_td_error, finite_difference_gradient, fisher_matrix, natural_gradient, objective,
-                    optimal_values, pair_chain, policy_gradient, score_expectation)
+                    expected_td_error, finite_difference_gradient, objective, optimal_values, pair_chain,
+                    policy_gradient, score_expectation)
 from .learning import History, train
 from .mdp import TabularMDP, random_mdp
+from .natural import compatible_critic, fisher_matrix, natural_gradient
 from .policies import GaussianPolicy, SoftmaxPolicy, softmax
 from .sampling import Episodes, sample_episodes, visitation_frequencies
+from .surrogate import (clipped_gradient, clipped_objective, clipped_objective_max, greedy_policy,
+                        kl_constrained_step, kl_divergence, max_kl, max_tv, mean_kl, performance_difference,
+                        surrogate_gradient, surrogate_objective, trpo_constant, trpo_lower_bound)
 from .problems import (critic_error_direction, demo_grid_policy, frozen_lake_lab, gradient_demo_problem,
                        reward_shifted, td_demo_problem)
 
@@ -41,4 +47,10 @@ __all__ = [
     # problems: the notebooks' worked examples
     "demo_grid_policy", "gradient_demo_problem", "reward_shifted", "td_demo_problem", "critic_error_direction",
     "frozen_lake_lab",
+    # Part II: surrogates and trust regions, the natural gradient and the compatible critic
+    "performance_difference", "surrogate_objective", "surrogate_gradient", "clipped_objective", "clipped_gradient",
+    "clipped_objective_max", "kl_divergence", "max_kl", "mean_kl", "max_tv", "trpo_constant", "trpo_lower_bound",
+    "greedy_policy", "kl_constrained_step", "compatible_critic",
+    "npg_bound", "npg_iterates", "mismatch_coefficient", "gradient_domination", "regularised_optimum",
+    "cen_bound", "regularisation_bias_bound",
 ]

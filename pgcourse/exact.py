@@ -186,32 +186,6 @@ def finite_difference_gradient(mdp: TabularMDP, policy, theta, eps: float = 1e-5
     return g
 
 
-def fisher_matrix(mdp: TabularMDP, policy, theta) -> np.ndarray:
-    """F = E_{s~d, a~pi}[grad log pi(a|s) grad log pi(a|s)^T], shape (K, K) with K = theta.size
-    (theta flattened). The natural gradient is F^+ grad U."""
-    mdp = as_mdp(mdp)
-    policy = as_softmax_policy(policy, mdp)
-    theta = policy.check_theta(theta)
-    pi = policy.probs(theta)
-    d = evaluate(mdp, pi).d
-    S, A = mdp.S, mdp.A
-    s_idx, a_idx = np.meshgrid(np.arange(S), np.arange(A), indexing="ij")
-    scores = policy.grad_log_prob(theta, s_idx, a_idx).reshape(S, A, -1)
-    w = d[:, None] * pi
-    return np.einsum("sa,sak,sal->kl", w, scores, scores)
-
-
-def natural_gradient(mdp: TabularMDP, policy, theta, rcond: float = 1e-10) -> np.ndarray:
-    """F^+ grad U (pseudo-inverse by least squares: a softmax Fisher matrix is always singular), shaped like
-    theta. For the tabular softmax, the natural gradient is A(s, a) / (1 - gamma) up to a per-state constant
-    (Kakade 2001): the update no longer depends on how often a state is visited."""
-    theta = as_softmax_policy(policy).check_theta(theta)
-    rcond = as_scalar(rcond, "rcond", low=0.0)
-    F = fisher_matrix(mdp, policy, theta)
-    g = policy_gradient(mdp, policy, theta).ravel()
-    return np.linalg.lstsq(F, g, rcond=rcond)[0].reshape(theta.shape)
-
-
 def optimal_values(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
     """(V*, pi*) by policy iteration (exact evaluation each step; finite, no tolerance), for measuring
     sub-optimality U* - U(theta). pi* is deterministic (S, A) one-hot."""
