@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python benchmarks/run.py` as well as `python -m benchmarks.run`
-    sys.path.insert(0, str(ROOT))
+if __package__ in (None, ""):  # `python benchmarks/run.py` as well as `python -m benchmarks.run`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pgcourse as pg  # noqa: E402
-from benchmarks import baselines as base  # noqa: E402
+import pgcourse as pg
+from benchmarks import baselines as base
+from tools._paths import ROOT
 
 
 @dataclass

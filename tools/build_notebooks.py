@@ -1,8 +1,9 @@
 """Build the executed .ipynb of each jupytext pair from its percent-format .py (the source of truth).
 
-    python tools/build_notebooks.py                     # every notebooks/*.py
-    python tools/build_notebooks.py notebooks/03_*.py   # some
-    python tools/build_notebooks.py --check             # only check that every pair is in sync
+    python -m tools.build_notebooks                     # every notebooks/*.py
+    python -m tools.build_notebooks notebooks/03_*.py   # some
+    python -m tools.build_notebooks --check             # only check that every pair is in sync
+    (python tools/build_notebooks.py ... works too)
 
 Each notebook runs in a fresh kernel from its own folder (timeout 600 s per cell); the execution time of
 each is printed. Cells tagged `raises-exception` may raise; any other error fails the build.
@@ -19,7 +20,9 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script (python tools/x.py): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools._paths import NOTEBOOKS, ROOT
 
 
 def cell_sources(nb) -> list[tuple[str, str]]:
@@ -68,7 +71,7 @@ def main(argv=None) -> int:
     ap.add_argument("paths", nargs="*", type=Path)
     ap.add_argument("--check", action="store_true", help="only check that each pair is in sync")
     args = ap.parse_args(argv)
-    paths = [p.resolve() for p in args.paths] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    paths = [p.resolve() for p in args.paths] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
     if args.check:
         problems = [m for p in paths if (m := in_sync(p))]
         print("\n".join(problems) or f"{len(paths)} pairs in sync")

@@ -1,9 +1,9 @@
 """Check that environment.yml resolves, without conda: translate its conda specs to pip requirements and ask
 pip to resolve them (`pip install --dry-run`). A misspelt package or an impossible version fails.
 
-    python tools/check_environment.py                  # check ./environment.yml
-    python tools/check_environment.py path/to/env.yml  # another file
-    python tools/check_environment.py --ignore-installed   # resolve everything from the index (slower)
+    python -m tools.check_environment                  # check ./environment.yml
+    python -m tools.check_environment path/to/env.yml  # another file
+    python -m tools.check_environment --ignore-installed   # resolve everything from the index (slower)
 
 It contacts the package index (PyPI), so it is a Makefile step, not a pytest test (tests stay offline).
 Conda specs map to pip as: `pkg` -> `pkg`, `pkg>=1.2` -> `pkg>=1.2`, `pkg=1.2` -> `pkg==1.2.*`,
@@ -20,7 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script (python tools/x.py): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools._paths import ROOT
+
 ALLOWED_KEYS = {"name", "channels", "dependencies", "variables", "prefix"}
 _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
 
