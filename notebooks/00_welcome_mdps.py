@@ -97,7 +97,7 @@ except ValueError as err:
 # %%
 grid = pg.gridworld()          # gamma = 0.95, slip = 0.1
 print(grid, "\nlayout:", grid.layout)
-pi = pgw.demo_grid_policy()    # 70% the best action, 30% uniformly random
+pi = pg.demo_grid_policy()    # 70% the best action, 30% uniformly random
 print("pi(.|start) =", pi[0], " (left, down, right, up)")
 
 # %%
@@ -173,7 +173,7 @@ assert abs(G0.mean() - ev.U) < 4 * se
 # of $V^\pi(s)$ (an "every-visit" estimate). `pg.mc_values` averages them.
 
 # %%
-V_mc = pg.mc_values(episodes, grid.gamma, grid.S)
+V_mc = pg.mc_values(episodes, S=grid.S, gamma=grid.gamma)
 live = ~grid.terminal
 print("exact   V:", ev.V[live])
 print("sampled V:", V_mc[live])
@@ -190,10 +190,7 @@ assert np.abs(V_mc - ev.V)[live].max() < 0.05
 
 # %%
 explorer = pgw.gridworld_explorer()
-explorer.show_static()
-
-# %% tags=["nbval-ignore-output"]
-explorer.widget()
+explorer
 
 # %% [markdown]
 # ## Try it

@@ -44,7 +44,7 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %%
 grid = pg.gridworld()                 # gamma = 0.95
-pi = pgw.demo_grid_policy()
+pi = pg.demo_grid_policy()
 ev = pg.evaluate(grid, pi)
 P_pi, r_pi = grid.policy_matrices(pi)
 T = int(np.ceil(np.log(1e-12) / np.log(grid.gamma)))
@@ -286,10 +286,7 @@ assert cos2 < 0.99
 
 # %%
 explorer = pgw.dpi_explorer()
-explorer.show_static()
-
-# %% tags=["nbval-ignore-output"]
-explorer.widget()
+explorer
 
 # %% [markdown]
 # ## Try it

@@ -320,10 +320,7 @@ plt.show()
 
 # %%
 explorer = pgw.gradient_explorer()
-explorer.show_static()
-
-# %% tags=["nbval-ignore-output"]
-explorer.widget()
+explorer
 
 # %% [markdown]
 # ## Try it

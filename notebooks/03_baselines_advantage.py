@@ -24,7 +24,7 @@ np.set_printoptions(precision=4, suppress=True)
 # ## The test problem
 #
 # A random MDP with 5 states (the last one terminal) and 3 actions, $\gamma = 0.9$. Every step pays
-# about $+1$ on top of a random reward (`pgw.reward_shifted` adds 1 to $r(s,a)$ in the non-terminal
+# about $+1$ on top of a random reward (`pg.reward_shifted` adds 1 to $r(s,a)$ in the non-terminal
 # states): returns then share a common offset, exactly the situation a baseline is for. The policy is a
 # tabular softmax at a random $\theta$, so it is not uniform.
 #
@@ -39,7 +39,7 @@ np.set_printoptions(precision=4, suppress=True)
 # as a sum over all $(s, a)$.
 
 # %%
-mdp = pgw.reward_shifted(pg.random_mdp(5, 3, 0.9, np.random.default_rng(3), n_terminal=1), 1.0)
+mdp = pg.reward_shifted(pg.random_mdp(5, 3, 0.9, np.random.default_rng(3), n_terminal=1), 1.0)
 policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
 theta = np.random.default_rng(1).normal(size=(mdp.S, mdp.A))
 ev = pg.evaluate(mdp, policy.probs(theta))
@@ -131,7 +131,7 @@ assert np.allclose(per_episode["b = V"].mean(axis=0),
 total_var = {}
 for name, g_n in per_episode.items():
     X = g_n[:, live].reshape(N, -1)
-    mean, se = pgw.mean_se(X)
+    mean, se = pg.mean_se(X)
     dev = np.abs(mean - grad[live].ravel()) / se
     total_var[name] = np.trace(np.cov(X.T))
     print(f"{name:16s} max |mean - grad U| / s.e. = {dev.max():4.2f}   tr Cov(g_n) = {total_var[name]:8.3f}"
@@ -182,7 +182,7 @@ for name, Bsa in action_baselines.items():
     expected = H * pg.score_expectation(mdp, policy, theta, ev.Q - Bsa)
     g_n = pg.per_episode_gradients(policy, theta, episodes, G - Bsa[episodes.states, episodes.actions], mdp.gamma)
     X = g_n[:, live].reshape(N, -1)
-    mean, se = pgw.mean_se(X)
+    mean, se = pg.mean_se(X)
     print(f"{name}:")
     print(f"  exact bias  max |E[g_hat] - grad U|       = {np.abs(bias).max():.4f}")
     print(f"  sampled:    max |mean - E[g_hat]| / s.e.  = {(np.abs(mean - expected[live].ravel()) / se).max():.2f}")
@@ -257,10 +257,7 @@ assert np.allclose(grad[~live], 0.0)   # the terminal state is never acted in
 
 # %%
 ex = pgw.baseline_explorer()
-ex.show_static()
-
-# %% tags=["nbval-ignore-output"]
-ex.widget()
+ex
 
 # %% [markdown]
 # ## Try it

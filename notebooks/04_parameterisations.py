@@ -184,7 +184,7 @@ assert np.allclose(gauss.grad_log_prob(th_g, feats, acts), fd, atol=1e-6)
 # %%
 many = gauss.sample(th_g, np.tile(feats[0], (100000, 1)), np.random.default_rng(3))
 score_samples = gauss.grad_log_prob(th_g, np.tile(feats[0], (100000, 1)), many)
-m, se = pgw.mean_se(score_samples)
+m, se = pg.mean_se(score_samples)
 print("sampled E[score] =", m, "+-", se)
 assert np.all(np.abs(m) < 4 * se)
 
@@ -204,14 +204,14 @@ bandit = pg.QuadraticBandit(a_star=1.0)
 theta0, sigma = np.array([0.0]), 0.5
 policy_b = pg.GaussianPolicy(sigma)
 rewards = bandit.reward(policy_b.sample(theta0, np.ones((100000, 1)), np.random.default_rng(4)))
-U_mc, U_se = pgw.mean_se(rewards)
+U_mc, U_se = pg.mean_se(rewards)
 print(f"U exact = {bandit.objective(theta0, sigma):.4f}   sampled = {U_mc:.4f} +- {U_se:.4f}")
 assert abs(U_mc - bandit.objective(theta0, sigma)) < 4 * U_se
 
 g_exact = bandit.gradient(theta0)[0]
 g_fd = (bandit.objective(theta0 + 1e-6, sigma) - bandit.objective(theta0 - 1e-6, sigma)) / 2e-6
 g_samples = bandit.score_gradient_samples(policy_b, theta0, 100000, np.random.default_rng(5))[:, 0]
-g_mc, g_se = pgw.mean_se(g_samples)
+g_mc, g_se = pg.mean_se(g_samples)
 print(f"dU/dtheta exact = {g_exact:.4f}   finite diff = {g_fd:.4f}   sampled = {g_mc:.4f} +- {g_se:.4f}")
 assert np.isclose(g_exact, g_fd, atol=1e-6)
 assert abs(g_mc - g_exact) < 4 * g_se
@@ -240,17 +240,28 @@ for horizon in [10, 30, 100, None]:
 assert np.isclose(lqr.gradient(theta_c, sigma_c, 400)[0], lqr.gradient(theta_c, sigma_c)[0])
 
 policy_c = pg.GaussianPolicy(sigma_c)
-per_episode = pgw.lqr_reinforce_samples(lqr, policy_c, theta_c, 40000, T, np.random.default_rng(6))
+
+
+def reinforce_per_episode(n_episodes, horizon, rng):
+    """One REINFORCE estimate per episode, sum_t gamma^t score_t G_t, shape (N,): the terms whose mean
+    lqr.reinforce_gradient returns (the same rng gives the same episodes)."""
+    xs, us, rs = lqr.rollout(policy_c, theta_c, n_episodes, horizon, rng)
+    G = pg.discounted_returns(rs, lqr.gamma)
+    score = policy_c.grad_log_prob(theta_c, xs[..., None], us)[..., 0]
+    return (lqr.gamma ** np.arange(horizon) * score * G).sum(axis=1)
+
+
+per_episode = reinforce_per_episode(40000, T, np.random.default_rng(6))
 assert np.allclose(per_episode.mean(), lqr.reinforce_gradient(policy_c, theta_c, 40000, T, np.random.default_rng(6)))
-g_mc, g_se = pgw.mean_se(per_episode)
+g_mc, g_se = pg.mean_se(per_episode)
 print(f"T = 30: exact dU/dtheta = {lqr.gradient(theta_c, sigma_c, T)[0]:.4f}"
       f"   REINFORCE (40000 episodes) = {g_mc:.3f} +- {g_se:.3f}")
 print(f"        one episode's estimate: mean {g_mc:.2f}, standard deviation {per_episode.std(ddof=1):.1f}")
 assert abs(g_mc - lqr.gradient(theta_c, sigma_c, T)[0]) < 4 * g_se
 
 # the infinite horizon: episodes of T = 150 steps (gamma^150 ~ 1e-7, the cut is far below the noise)
-per_episode_long = pgw.lqr_reinforce_samples(lqr, policy_c, theta_c, 40000, 150, np.random.default_rng(9))
-g_mc, g_se = pgw.mean_se(per_episode_long)
+per_episode_long = reinforce_per_episode(40000, 150, np.random.default_rng(9))
+g_mc, g_se = pg.mean_se(per_episode_long)
 print(f"T = oo: exact dU/dtheta = {lqr.gradient(theta_c, sigma_c)[0]:.4f}"
       f"   REINFORCE (40000 episodes of 150 steps) = {g_mc:.3f} +- {g_se:.3f}")
 assert abs(g_mc - lqr.gradient(theta_c, sigma_c)[0]) < 4 * g_se
@@ -268,7 +279,7 @@ assert abs(g_mc - lqr.gradient(theta_c, sigma_c)[0]) < 4 * g_se
 #
 # $$\operatorname{Var} = \frac{c^4}{\sigma^2} + 14c^2 + 15\sigma^2$$
 #
-# (`pgw.bandit_score_variance`), which grows like $1/\sigma^2$ as $\sigma\to0$, while the gradient $-2c$ does not depend on $\sigma$ at all. Exact
+# (`pg.bandit_score_variance`), which grows like $1/\sigma^2$ as $\sigma\to0$, while the gradient $-2c$ does not depend on $\sigma$ at all. Exact
 # against sampled ($10^5$ samples per $\sigma$):
 
 # %%
@@ -279,8 +290,8 @@ for sig in sigmas:
     a_s = pol.sample(theta0, np.ones((100000, 1)), np.random.default_rng(7))
     score = pol.grad_log_prob(theta0, np.ones((100000, 1)), a_s)[:, 0]
     g = bandit.reward(a_s) * score
-    v_exact = pgw.bandit_score_variance(0.0, sig, 1.0)
-    m, se = pgw.mean_se(g)
+    v_exact = pg.bandit_score_variance(0.0, sig, 1.0)
+    m, se = pg.mean_se(g)
     print(f"{sig:6.2f}   {1 / sig:12.2f} {score.std():8.2f}   {v_exact:10.2f}   {g.var(ddof=1):11.2f}"
           f"   {m:6.3f} +- {se:.3f}")
     assert abs(score.std() * sig - 1) < 0.02
@@ -290,7 +301,7 @@ for sig in sigmas:
 # %%
 s_grid = np.geomspace(0.02, 3.0, 100)
 fig, ax = plt.subplots(figsize=(6, 3.4))
-ax.loglog(s_grid, [pgw.bandit_score_variance(0.0, s, 1.0) for s in s_grid], label="Var of one estimate (exact)")
+ax.loglog(s_grid, [pg.bandit_score_variance(0.0, s, 1.0) for s in s_grid], label="Var of one estimate (exact)")
 ax.loglog(s_grid, 1 / s_grid**2, "--", label="1 / sigma^2 (c^4 = 1)")
 ax.set_xlabel("sigma")
 ax.set_ylabel("variance")
@@ -315,9 +326,9 @@ for sig in sigmas:
     pol = pg.GaussianPolicy(sig)
     g = bandit.score_gradient_samples(pol, theta0, 100000, np.random.default_rng(8),
                                       baseline=bandit.objective(theta0, sig))[:, 0]
-    v_exact = pgw.bandit_score_variance(0.0, sig, 1.0, centred=True)
-    m, se = pgw.mean_se(g)
-    print(f"{sig:6.2f}   {pgw.bandit_score_variance(0.0, sig, 1.0):10.2f}   {v_exact:16.2f}   {g.var(ddof=1):7.2f}"
+    v_exact = pg.bandit_score_variance(0.0, sig, 1.0, centred=True)
+    m, se = pg.mean_se(g)
+    print(f"{sig:6.2f}   {pg.bandit_score_variance(0.0, sig, 1.0):10.2f}   {v_exact:16.2f}   {g.var(ddof=1):7.2f}"
           f"    {m:6.3f} +- {se:.3f}")
     assert abs(g.var(ddof=1) / v_exact - 1) < 0.1
     assert abs(m - 2.0) < 4 * se
@@ -331,10 +342,7 @@ for sig in sigmas:
 
 # %%
 ex = pgw.gaussian_score_explorer()
-ex.show_static()
-
-# %% tags=["nbval-ignore-output"]
-ex.widget()
+ex
 
 # %% [markdown]
 # ## Try it

@@ -110,7 +110,7 @@ assert np.all(G[episodes.mask == 0] == 0)
 # error is honest:
 
 # %%
-U_mc, U_se = pgw.mean_se(G[:, 0])
+U_mc, U_se = pg.mean_se(G[:, 0])
 print(f"U exact = {ev.U:.4f}    mean of G_0 over {N} episodes = {U_mc:.4f} +- {U_se:.4f}")
 assert abs(U_mc - ev.U) < 4 * U_se
 
@@ -119,12 +119,12 @@ assert abs(U_mc - ev.U) < 4 * U_se
 #
 # The Monte Carlo value estimate averages the returns observed from each state (every visit counts):
 # $\hat V(s) = \frac1{N(s)}\sum_{t: s_t = s} G_t$ (`pg.mc_values`), and likewise $\hat Q(s,a)$ over the steps
-# with $(s_t,a_t) = (s,a)$ (`pgw.mc_action_values`). No model, no bootstrapping: just averages. Against the
+# with $(s_t,a_t) = (s,a)$ (`pg.mc_action_values`). No model, no bootstrapping: just averages. Against the
 # exact values:
 
 # %%
-V_hat = pg.mc_values(episodes, mdp.gamma, mdp.S)
-Q_hat, counts = pgw.mc_action_values(episodes, mdp.gamma, mdp.S, mdp.A)
+V_hat = pg.mc_values(episodes, S=mdp.S, gamma=mdp.gamma)
+Q_hat, counts = pg.mc_action_values(episodes, S=mdp.S, A=mdp.A, gamma=mdp.gamma)
 live = ~mdp.terminal
 print("V exact   =", ev.V[live])
 print("V sampled =", V_hat[live])
@@ -163,18 +163,18 @@ assert np.abs(per_pair(A_t) - ev.A)[live].max() < 0.05
 # $G_t$ contains every reward until the end of the episode. Stopping after $k$ steps gives
 # $\sum_{j<k}\gamma^j r_{t+j}$, an unbiased estimate of a *different* number, the $k$-step value
 # $V_k(s) = \mathbb{E}[\sum_{j<k}\gamma^j r_j\mid s_0 = s]$ (exactly: $k$ Bellman backups from $V_0 = 0$,
-# `pgw.truncated_values`). Only as $k$ grows past the episode lengths does it become $V$:
+# `pg.truncated_values`). Only as $k$ grows past the episode lengths does it become $V$:
 
 # %%
 print(f"episode lengths: mean {episodes.lengths.mean():.1f}, longest {episodes.lengths.max()}")
 print("  k    exact E[G_0 cut at k]   sampled            exact U")
 for cut in [1, 5, 10, 20, 50, 200]:
     G_cut = pg.discounted_returns(episodes.rewards[:, :cut], mdp.gamma, episodes.mask[:, :cut])[:, 0]
-    exact_cut = mdp.mu @ pgw.truncated_values(mdp, ev.pi, cut)
-    m, se = pgw.mean_se(G_cut)
+    exact_cut = mdp.mu @ pg.truncated_values(mdp, ev.pi, cut)
+    m, se = pg.mean_se(G_cut)
     print(f"{cut:4d}    {exact_cut:14.4f}       {m:8.4f} +- {se:.4f}    {ev.U:.4f}")
     assert abs(m - exact_cut) < 4 * se + 1e-12
-assert abs(mdp.mu @ pgw.truncated_values(mdp, ev.pi, 10) - ev.U) > 0.1
+assert abs(mdp.mu @ pg.truncated_values(mdp, ev.pi, 10) - ev.U) > 0.1
 
 # %% [markdown]
 # The episodes here last 19 steps on average and sometimes well over 100, so an honest Monte Carlo estimate of
@@ -196,7 +196,7 @@ grad = pg.policy_gradient(mdp, policy, theta)
 print(f"|grad U| = {np.linalg.norm(grad):.4f}")
 for name, b in [("no baseline", np.zeros(mdp.S)), ("baseline V", ev.V)]:
     X = pg.per_episode_gradients(policy, theta, episodes, G - b[episodes.states], mdp.gamma).reshape(N, -1)
-    m, se = pgw.mean_se(X)
+    m, se = pg.mean_se(X)
     dev = (np.abs(m - grad.ravel()) / np.maximum(se, 1e-12))[se > 0].max()
     noise10 = np.sqrt(np.trace(np.cov(X.T)) / 10)
     print(f"{name:12s} mean of {N}: max |mean - grad U| / s.e. = {dev:.2f};"
@@ -224,7 +224,7 @@ U_star = mdp.mu @ pg.optimal_values(mdp)[0]
 runs = {"exact gradient": [pg.train(mdp, policy, theta, method="exact", lr=lr, n_iters=n_iters)]}
 for method in ["reinforce", "reinforce_baseline"]:
     runs[method] = [pg.train(mdp, policy, theta, method=method, lr=lr, n_iters=n_iters, n_episodes=n_eps,
-                             horizon=100, seed=seed, critic="exact") for seed in range(5)]
+                             horizon=100, rng=np.random.default_rng(seed), critic="exact") for seed in range(5)]
 curves = {name: np.array([h.U for h in hs]) for name, hs in runs.items()}
 curves["exact gradient"] = curves["exact gradient"][0]
 marks = [0, 10, 25, 50, 100]
@@ -272,10 +272,7 @@ plt.show()
 
 # %%
 ex = pgw.reinforce_explorer(runs={(10, False): curves["reinforce"][:3], (10, True): curves["reinforce_baseline"][:3]})
-ex.show_static()
-
-# %% tags=["nbval-ignore-output"]
-ex.widget()
+ex
 
 # %% [markdown]
 # ## Try it

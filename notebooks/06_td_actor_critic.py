@@ -24,7 +24,7 @@ import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
 
-mdp, policy, theta, T = pgw.td_demo_problem()  # random_mdp(6, 3, gamma=0.95, one terminal state)
+mdp, policy, theta, T = pg.td_demo_problem()  # random_mdp(6, 3, gamma=0.95, one terminal state)
 pi = policy.probs(theta)
 ev = pg.evaluate(mdp, pi)
 gamma, S, A = mdp.gamma, mdp.S, mdp.A
@@ -52,12 +52,12 @@ print(big)
 # **What does batch TD(0) converge to?** At its fixed point the average TD error from every visited state is
 # zero, i.e. $V = \hat r + \gamma \hat P V$ with the batch's empirical reward $\hat r(s)$ and empirical
 # next-state frequencies $\hat P(s, s')$ (a terminal next state contributes 0). So the limit is the *exact*
-# value of the empirical chain, a linear solve (`pgw.td_fixed_point`). Both sides:
+# value of the empirical chain, a linear solve (`pg.td_fixed_point`). Both sides:
 
 # %%
-ep = pgw.first_episodes(big, 1000)
-V_fp = pgw.td_fixed_point(ep, gamma, S)
-V_td = pg.td0_values(ep, gamma, S, alpha=0.5, n_sweeps=300)
+ep = big.head(1000)
+V_fp = pg.td_fixed_point(ep, S=S, gamma=gamma)
+V_td = pg.td0_values(ep, S=S, gamma=gamma, alpha=0.5, n_sweeps=300)
 print("TD(0), 300 sweeps        :", V_td)
 print("exact empirical-chain V  :", V_fp)
 assert np.allclose(V_td, V_fp, atol=1e-6)
@@ -73,20 +73,20 @@ def td_error_curve(ep, n_sweeps=60):
     V = np.zeros(S)
     err = [np.abs(V - ev.V).max()]
     for _ in range(n_sweeps):
-        V = pg.td0_values(ep, gamma, S, alpha=1.0, n_sweeps=1, V0=V)
+        V = pg.td0_values(ep, S=S, gamma=gamma, alpha=1.0, n_sweeps=1, V0=V)
         err.append(np.abs(V - ev.V).max())
     return np.array(err)
 
 curves = {}
 for N in (100, 1000, 4000):
-    e_N = pgw.first_episodes(big, N)
+    e_N = big.head(N)
     curves[f"N = {N}"] = td_error_curve(e_N)
-    fp_err = np.abs(pgw.td_fixed_point(e_N, gamma, S) - ev.V).max()
+    fp_err = np.abs(pg.td_fixed_point(e_N, S=S, gamma=gamma) - ev.V).max()
     print(f"N = {N:5d}: error after 60 sweeps {curves[f'N = {N}'][-1]:.4f}   error of the batch fixed point {fp_err:.4f}")
 assert curves["N = 4000"][-1] < curves["N = 1000"][-1] < curves["N = 100"][-1]
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
-pgp.plot_td_convergence(ax, curves)
+pgp.td_convergence(ax, curves)
 plt.show()
 
 # %% [markdown]
@@ -104,7 +104,7 @@ print("r + gamma P V    :\n", Q_from_V[live])
 assert np.allclose(ev.Q, Q_from_V)
 
 target = (big.rewards + gamma * np.where(big.terminated, 0.0, ev.V[big.next_states])) * big.mask
-q_mean, q_se, q_cnt = pgw.per_pair_means(big, target, S, A)
+q_mean, q_se, q_cnt = pg.per_pair_means(big, target, S, A)
 z = (q_mean - ev.Q)[live] / q_se[live]
 print("sampled mean of r_t + gamma V(s_t+1):\n", q_mean[live])
 print(f"max |z| over the {int(live.sum()) * A} pairs = {np.abs(z).max():.2f}  (min count {int(q_cnt[live].min())})")
@@ -130,7 +130,7 @@ print("exact A = Q - V:\n", ev.A[live])
 assert np.allclose(E_delta, ev.A)
 
 delta = pg.td_errors(big, ev.V, gamma)
-d_mean, d_se, d_cnt = pgw.per_pair_means(big, delta, S, A)
+d_mean, d_se, d_cnt = pg.per_pair_means(big, delta, S, A)
 z = (d_mean - ev.A)[live] / d_se[live]
 print("sampled mean of delta per (s, a):\n", d_mean[live])
 print(f"max |z| = {np.abs(z).max():.2f}")
@@ -148,7 +148,7 @@ assert np.abs(z).max() < 4
 # critic error is $e = 0.5 \times$ a fixed direction with root-mean-square 1 over the live states.
 
 # %%
-e = 0.5 * pgw.critic_error_direction(mdp)
+e = 0.5 * pg.critic_error_direction(mdp)
 V_hat = ev.V + e
 bias = pg.expected_td_error(mdp, V_hat) - ev.A
 bias_formula = gamma * mdp.P @ (e * live) - e[:, None]
@@ -157,7 +157,7 @@ print("gamma P e - e:\n", bias_formula[live])
 assert np.allclose(bias[live], bias_formula[live])
 
 delta_hat = pg.td_errors(big, V_hat, gamma)
-h_mean, h_se, _ = pgw.per_pair_means(big, delta_hat, S, A)
+h_mean, h_se, _ = pg.per_pair_means(big, delta_hat, S, A)
 z_hat = (h_mean - pg.expected_td_error(mdp, V_hat))[live] / h_se[live]
 z_A = (h_mean - ev.A)[live] / h_se[live]
 print(f"sampled mean vs exact E[delta_hat]: max |z| = {np.abs(z_hat).max():.2f}")
@@ -190,7 +190,7 @@ g_samples = pg.per_episode_gradients(policy, theta, big, delta_hat, gamma)
 g_mean = g_samples.mean(axis=0)
 assert np.allclose(g_mean, pg.advantage_gradient(policy, theta, big, delta_hat, gamma))
 z = (g_mean - Eg_ac) / (g_samples.std(axis=0, ddof=1) / np.sqrt(len(g_samples)) + 1e-12)
-print(f"exact   |E[g_AC] - grad U| = {np.linalg.norm(Eg_ac - grad):.4f}   cos(E[g_AC], grad U) = {pgw.cosine(Eg_ac, grad):.4f}")
+print(f"exact   |E[g_AC] - grad U| = {np.linalg.norm(Eg_ac - grad):.4f}   cos(E[g_AC], grad U) = {pg.cosine(Eg_ac, grad):.4f}")
 print(f"sampled |mean g_AC - grad U| = {np.linalg.norm(g_mean - grad):.4f} ({len(g_samples)} episodes);"
       f" sampled vs exact E[g_AC]: max |z| = {np.abs(z[live]).max():.2f}")
 assert np.abs(z[live]).max() < 4
@@ -204,7 +204,7 @@ assert np.abs(z[live]).max() < 4
 # samples. A $V$-critic gives the advantage estimate for free — it is its own TD error. On our batch:
 
 # %%
-ep200 = pgw.first_episodes(big, 200)
+ep200 = big.head(200)
 per_state = np.bincount(ep200.states[ep200.mask > 0], minlength=S)[live]
 per_pair = np.bincount((ep200.states * A + ep200.actions)[ep200.mask > 0], minlength=S * A).reshape(S, A)[live]
 print(f"numbers to learn: V has {int(live.sum())}, Q has {int(live.sum()) * A}")
@@ -221,17 +221,17 @@ print(f"samples per entry in 200 episodes: V min {per_state.min()}, Q min {per_p
 
 # %%
 estimators = {
-    "REINFORCE": (pgw.BUILTIN_ESTIMATORS["REINFORCE"], np.zeros(S), 1.0),
-    "REINFORCE+baseline V": (pgw.BUILTIN_ESTIMATORS["REINFORCE+baseline"], ev.V, 1.0),
-    "actor-critic, true V": (pgw.BUILTIN_ESTIMATORS["actor-critic"], ev.V, 0.0),
-    "actor-critic, V_hat": (pgw.BUILTIN_ESTIMATORS["actor-critic"], V_hat, 0.0),
+    "REINFORCE": (pg.BUILTIN_ESTIMATORS["REINFORCE"], np.zeros(S), 1.0),
+    "REINFORCE+baseline V": (pg.BUILTIN_ESTIMATORS["REINFORCE+baseline"], ev.V, 1.0),
+    "actor-critic, true V": (pg.BUILTIN_ESTIMATORS["actor-critic"], ev.V, 0.0),
+    "actor-critic, V_hat": (pg.BUILTIN_ESTIMATORS["actor-critic"], V_hat, 0.0),
 }
 scores, exact_bias = [], {}
 for name, (est, V_c, lam) in estimators.items():
-    scores.append(pgw.score_estimator(name, est, policy, theta, big, V_c, gamma, grad, batch_sizes=(10, 100, 1000)))
+    scores.append(pg.score_estimator(name, est, policy, theta, big, V_c, gamma, grad, batch_sizes=(10, 100, 1000)))
     V_exp = np.zeros(S) if name == "REINFORCE+baseline V" else V_c  # a baseline leaves E[g] unchanged
     exact_bias[name] = np.linalg.norm(pg.expected_gradient_estimate(mdp, policy, theta, V_exp, lam, T) - grad)
-print(pgw.score_table(scores))
+print(pg.score_table(scores))
 print("exact |E[g] - grad U|:", "  ".join(f"{k}: {v:.4f}" for k, v in exact_bias.items()))
 var = {s.name: s.variance for s in scores}
 assert var["actor-critic, true V"] < var["REINFORCE+baseline V"] < var["REINFORCE"]
@@ -292,13 +292,13 @@ runs = {
     "actor-critic, TD critic": dict(method="actor_critic", critic="td"),
     "actor-critic, exact critic": dict(method="actor_critic", critic="exact"),
 }
-hist = {k: pg.train(mdp, policy, theta, lr=0.2, n_iters=60, n_episodes=20, horizon=T, seed=1, **kw)
+hist = {k: pg.train(mdp, policy, theta, lr=0.2, n_iters=60, n_episodes=20, horizon=T, rng=np.random.default_rng(1), **kw)
         for k, kw in runs.items()}
 print(f"U* = {U_star:.4f}")
 for k, h in hist.items():
     print(f"{k:<28s} U after 10, 30, 60 iterations: {h.U[10]:.3f} {h.U[30]:.3f} {h.U[60]:.3f}")
 fig, ax = plt.subplots(figsize=(7, 3.6))
-pgp.plot_learning_curves(ax, {k: h.U for k, h in hist.items()}, U_star)
+pgp.learning_curves(ax, {k: h.U for k, h in hist.items()}, optimum=U_star, title="learning curves (exact U of each iterate)")
 plt.show()
 
 # %% [markdown]
@@ -317,10 +317,7 @@ plt.show()
 
 # %%
 ex = pgw.td_critic_explorer(episodes=big)  # reuse this notebook's batch
-ex.show_static()
-
-# %% tags=["nbval-ignore-output"]
-ex.widget()
+ex
 
 # %% [markdown]
 # ## Try it

@@ -24,12 +24,12 @@ import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
 
-mdp, policy, theta, T = pgw.td_demo_problem()  # the MDP of notebook 06: 6 states, 3 actions, gamma 0.95
+mdp, policy, theta, T = pg.td_demo_problem()  # the MDP of notebook 06: 6 states, 3 actions, gamma 0.95
 pi = policy.probs(theta)
 ev = pg.evaluate(mdp, pi)
 gamma, S, A = mdp.gamma, mdp.S, mdp.A
 live = ~mdp.terminal
-e = 0.5 * pgw.critic_error_direction(mdp)  # the critic error of notebook 06
+e = 0.5 * pg.critic_error_direction(mdp)  # the critic error of notebook 06
 V_hat = ev.V + e
 grad = pg.policy_gradient(mdp, policy, theta)
 print(mdp, f"  horizon T = {T}")
@@ -140,7 +140,7 @@ big = pg.sample_episodes(mdp, pi, 20000, T, rng=np.random.default_rng(0))
 lam = 0.9
 adv = pg.gae(big, V_hat, gamma, lam)
 first_step = np.arange(T)[None, :] == 0
-m, se, cnt = pgw.per_pair_means(big, adv, S, A, where=first_step)
+m, se, cnt = pg.per_pair_means(big, adv, S, A, where=first_step)
 exact_T = pg.expected_gae(mdp, pi, V_hat, lam, n_steps=T)
 z = (m - exact_T)[live] / se[live]
 print("exact A_0.9 (T steps left):\n", exact_T[live])
@@ -165,7 +165,7 @@ for lam in (0.0, 0.5, 1.0):
     g = pg.per_episode_gradients(policy, theta, big, pg.gae(big, V_hat, gamma, lam), gamma)
     zg = (g.mean(0) - Eg)[live] / (g.std(0, ddof=1)[live] / np.sqrt(len(g)))
     print(f" {lam:.1f}   {np.linalg.norm(Eg - grad):19.4f}   {np.linalg.norm(g.mean(0) - grad):21.4f}"
-          f"   {np.abs(zg).max():23.2f}   {pgw.total_variance(g):11.3f}")
+          f"   {np.abs(zg).max():23.2f}   {pg.total_variance(g):11.3f}")
     assert np.abs(zg).max() < 4
 
 # %% [markdown]
@@ -178,9 +178,9 @@ for lam in (0.0, 0.5, 1.0):
 # the critic and by far the largest variance.
 
 # %%
-pool = pgw.first_episodes(big, 4000)
+pool = big.head(4000)
 lams = pgw.LAMBDAS
-Eg_all, bias2, var = pgw.gae_bias_variance(mdp, policy, theta, V_hat, lams, pool, T)
+Eg_all, bias2, var = pg.gae_bias_variance(mdp, policy, theta, V_hat, lams, pool, T)
 batch = 100
 mse = bias2 + var / batch
 print(" lam    bias^2 (exact)   variance/100 (measured)   MSE")
@@ -191,7 +191,7 @@ print(f"smallest MSE at lambda = {best:.1f}")
 assert bias2[0] > bias2[-1] and var[0] < var[-1] and 0 < best < 1
 
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
-pgp.plot_bias_variance(ax, lams, bias2, var / batch, title="GAE gradient, critic error 0.5, batches of 100")
+pgp.bias_variance(ax, lams, bias2, var / batch, title="GAE gradient, critic error 0.5, batches of 100")
 plt.show()
 
 # %% [markdown]
@@ -226,10 +226,7 @@ for T_ in (5, 10, 20, 60, 200):
 
 # %%
 ex = pgw.gae_explorer(episodes=pool)  # reuse this notebook's 4000-episode pool
-ex.show_static()
-
-# %% tags=["nbval-ignore-output"]
-ex.widget()
+ex
 
 # %% [markdown]
 # ## Try it

@@ -55,10 +55,10 @@ print(f"optimal U* = {U_star:.4f}  (probability of reaching G, discounted by gam
 
 # %% [markdown]
 # The lab's policy is a tabular softmax that leans a little towards *down* and *right*
-# (`pgw.frozen_lake_lab`). Exact $V$, $U$ and the exact gradient:
+# (`pg.frozen_lake_lab`). Exact $V$, $U$ and the exact gradient:
 
 # %%
-lab = pgw.frozen_lake_lab()
+lab = pg.frozen_lake_lab()
 policy, theta, ev, grad, big, V_td = (lab[k] for k in ("policy", "theta", "ev", "grad", "episodes", "V_td"))
 print(f"exact U = {ev.U:.4f}   |grad U| = {np.linalg.norm(grad):.4f}   effective horizon H = {ev.effective_horizon:.3f}")
 print(big)
@@ -79,7 +79,7 @@ print(f"max |V_td - V| = {np.abs(V_td - ev.V).max():.4f}")
 # ## 2. The estimator lab
 #
 # An estimator is a function `(episodes, V, gamma) -> weights (N, T)`; the gradient estimate is
-# `pg.advantage_gradient(policy, theta, episodes, weights, gamma)`. `pgw.score_estimator` evaluates it on
+# `pg.advantage_gradient(policy, theta, episodes, weights, gamma)`. `pg.score_estimator` evaluates it on
 # 10000 episodes: one gradient sample per episode, then
 # - `|bias|` $= \|\bar g - \nabla U\|$, next to its `noise` floor $\sqrt{\mathrm{tr\,Var}/N}$ (an unbiased
 #   estimator's $|\text{bias}|$ is about this size);
@@ -102,9 +102,9 @@ def three_step(episodes, V, gamma):
     return out
 
 
-estimators = dict(pgw.BUILTIN_ESTIMATORS, **{"3-step (student)": three_step})
-scores = [pgw.score_estimator(name, f, policy, theta, big, V_td, gamma, grad) for name, f in estimators.items()]
-print(pgw.score_table(scores))
+estimators = dict(pg.BUILTIN_ESTIMATORS, **{"3-step (student)": three_step})
+scores = [pg.score_estimator(name, f, policy, theta, big, V_td, gamma, grad) for name, f in estimators.items()]
+print(pg.score_table(scores))
 
 # %% [markdown]
 # **Exact beside sampled.** For the built-in estimators the expectation of $\hat g$ is known exactly
@@ -121,7 +121,7 @@ for sc in scores[:4]:
     Eg = pg.expected_gradient_estimate(mdp, policy, theta, *exact_setup[sc.name], lab["horizon"])
     dist = np.linalg.norm(sc.mean - Eg)
     print(f"{sc.name:<20s} {np.linalg.norm(Eg - grad):20.4f} {dist:20.4f} {sc.noise_floor:8.4f}"
-          f" {pgw.cosine(Eg, grad):24.4f}")
+          f" {pg.cosine(Eg, grad):24.4f}")
     assert dist < 2 * sc.noise_floor
 
 # %% [markdown]
@@ -134,7 +134,7 @@ for sc in scores[:4]:
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
-pgp.plot_cosine_vs_n(ax, scores)
+pgp.cosine_vs_n(ax, scores)
 plt.show()
 var = {s.name: s.variance for s in scores}
 assert var["actor-critic"] < var["3-step (student)"] < var["GAE(0.95)"] < var["REINFORCE+baseline"] < var["REINFORCE"]
@@ -200,7 +200,7 @@ for k, U in curves.items():
     print(f"{k:<20s} U* - U after 10, 50, 100 iterations: {gap(U[10])} {gap(U[50])} {gap(U[100])}")
 assert U_star - curves["natural PG, lr 1"][50] < 1e-8 < U_star - curves["exact PG, lr 100"][100]
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
-pgp.plot_suboptimality(ax, curves, U_star, title="FrozenLake: U* - U(theta_k), exact vs natural PG")
+pgp.suboptimality(ax, curves, U_star, title="FrozenLake: U* - U(theta_k), exact vs natural PG")
 plt.show()
 
 # %% [markdown]
@@ -218,10 +218,7 @@ plt.show()
 
 # %%
 ex = pgw.estimator_lab_explorer(extra={"3-step (student)": three_step}, lab=lab, scores=scores)
-ex.show_static()
-
-# %% tags=["nbval-ignore-output"]
-ex.widget()
+ex
 
 # %% [markdown]
 # ## Try it

@@ -6,9 +6,9 @@ envs (ready-made MDPs), continuous (closed-form Gaussian problems), learning (tr
 analysis (bias, variance, estimator scores), problems (the notebooks' worked examples),
 checks (exercise checkers), plots and widgets (the notebooks' figures and controls).
 """
-from .analysis import (BUILTIN_ESTIMATORS, EstimatorScore, bandit_score_variance, cosine, gae_bias_variance,
-                       mc_action_values, mean_se, per_pair_means, score_estimator, score_table, td_fixed_point,
-                       total_variance, truncated_values)
+from .analysis import (BUILTIN_ESTIMATORS, EstimatorScore, bandit_score_variance, builtin_expectation, cosine,
+                       gae_bias_variance, mc_action_values, mean_se, per_pair_means, running_mean_se, score_estimator,
+                       score_table, td_fixed_point, total_variance, total_variation, truncated_values)
 from .continuous import LinearQuadratic, QuadraticBandit
 from .convergence import (cen_bound, gradient_domination, mismatch_coefficient, npg_bound, npg_iterates,
                           regularisation_bias_bound, regularised_optimum)
@@ -41,9 +41,9 @@ __all__ = [
     "alive_distributions", "expected_gradient_estimate", "chain_ab", "short_corridor", "short_corridor_policy", "gridworld", "frozen_lake",
     "from_gymnasium", "GridMDP", "ACTION_NAMES", "QuadraticBandit", "LinearQuadratic", "History", "train",
     # analysis: bias, variance and estimator scores
-    "mean_se", "total_variance", "cosine", "per_pair_means", "td_fixed_point", "truncated_values",
-    "bandit_score_variance", "mc_action_values", "BUILTIN_ESTIMATORS", "EstimatorScore", "score_estimator",
-    "score_table", "gae_bias_variance",
+    "mean_se", "total_variance", "total_variation", "cosine", "per_pair_means", "running_mean_se",
+    "td_fixed_point", "truncated_values", "bandit_score_variance", "builtin_expectation", "mc_action_values",
+    "BUILTIN_ESTIMATORS", "EstimatorScore", "score_estimator", "score_table", "gae_bias_variance",
     # problems: the notebooks' worked examples
     "demo_grid_policy", "gradient_demo_problem", "reward_shifted", "td_demo_problem", "critic_error_direction",
     "frozen_lake_lab",

@@ -35,11 +35,14 @@ __all__ = [
     "BUILTIN_ESTIMATORS",
     "EstimatorScore",
     "bandit_score_variance",
+    "builtin_expectation",
     "cosine",
     "gae_bias_variance",
     "mc_action_values",
     "mean_se",
+    "total_variation",
     "per_pair_means",
+    "running_mean_se",
     "score_estimator",
     "score_table",
     "td_fixed_point",
@@ -79,6 +82,33 @@ def cosine(u, v) -> float:
     u, v = u.ravel(), v.ravel()
     nu, nv = np.linalg.norm(u), np.linalg.norm(v)
     return float(u @ v / (nu * nv)) if nu > 0 and nv > 0 else 0.0
+
+
+def running_mean_se(samples, n_points: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Running mean of samples x (N,) after n = 1..N of them, with its standard error:
+
+        m_n = 1/n sum_{i<=n} x_i,   se_n = sqrt((1/n sum_{i<=n} x_i^2 - m_n^2) / n)      (ddof 0)
+
+    Returns (n, m_n, se_n), each (N,), or at about n_points geometrically spaced n (for a log-scale plot)."""
+    x = as_float_array(samples, "samples", ndim=1)
+    if x.size == 0:
+        raise ValueError("samples must not be empty")
+    n = np.arange(1, x.size + 1)
+    m = np.cumsum(x) / n
+    sq = np.cumsum(x**2) / n
+    se = np.sqrt(np.maximum(sq - m**2, 0.0) / n)
+    if n_points is not None:
+        k = np.unique(np.geomspace(1, x.size, as_count(n_points, "n_points")).astype(int)) - 1
+        n, m, se = n[k], m[k], se[k]
+    return n, m, se
+
+
+def total_variation(p, q) -> float:
+    """TV(p, q) = 1/2 sum_s |p(s) - q(s)| of two distributions of the same shape (0 = equal, 1 = disjoint)."""
+    p, q = as_float_array(p, "p"), as_float_array(q, "q")
+    if p.shape != q.shape:
+        raise ValueError(f"p and q must have the same shape, got {p.shape} and {q.shape}")
+    return float(0.5 * np.abs(p - q).sum())
 
 
 def per_pair_means(episodes, values, S: int, A: int, where=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -216,6 +246,24 @@ BUILTIN_ESTIMATORS: dict[str, Callable] = {"REINFORCE": _w_reinforce, "REINFORCE
                                            "actor-critic": _w_actor_critic, "GAE(0.95)": _w_gae95}
 """name -> estimator(episodes, V, gamma) -> per-step weights w (N, T): G_t, G_t - V(s_t), delta_t, GAE(0.95).
 The gradient estimate of episode n is g_n = sum_t gamma^t grad log pi(a_t|s_t) w_{n,t}."""
+
+
+_BUILTIN_EXACT = {"REINFORCE": (False, 1.0), "REINFORCE+baseline": (False, 1.0), "actor-critic": (True, 0.0),
+                  "GAE(0.95)": (True, 0.95)}
+
+
+def builtin_expectation(name: str, mdp, policy, theta, V, horizon: int) -> np.ndarray | None:
+    """The exact expectation E[g] (theta's shape) of the built-in estimator `name` with critic V (S,) on
+    episodes cut at `horizon`, or None for an estimator without an exact expression here. Every built-in is
+    a GAE estimate (pg.expected_gradient_estimate): REINFORCE is GAE with V = 0, lambda = 1 (a baseline b(s)
+    leaves the expectation unchanged, so REINFORCE+baseline has the same E[g]); actor-critic is lambda = 0
+    with the critic V; GAE(0.95) is lambda = 0.95 with V."""
+    if name not in _BUILTIN_EXACT:
+        return None
+    uses_critic, lam = _BUILTIN_EXACT[name]
+    mdp = as_mdp(mdp)
+    V = as_float_array(V, "V", shape=(mdp.S,)) if uses_critic else np.zeros(mdp.S)
+    return expected_gradient_estimate(mdp, policy, theta, V, lam, horizon)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Matplotlib figures of the course. Functions draw onto a given Axes (or Figure) and return it, so that
-notebooks and the widgets in `widgets.py` share them. Every axis is labelled.
+notebooks and the explorers in `pgcourse.widgets` share them. No math here: every number drawn is computed
+by the caller with `pgcourse`. Every axis is labelled.
 """
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import base64
 import io
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 CSS_DPI = 80
 """CSS px per inch of figure: a figure of width w inches is shown w * CSS_DPI px wide (9 in -> 720 px)."""
@@ -68,9 +70,7 @@ def grid_heatmap(ax, mdp, values, title=None, fmt="{:.2f}", cmap="viridis", vmin
     return im
 
 
-# ==== section: notebooks 00-02 (welcome/MDPs, objective and d^pi, policy gradient theorem) ====
-
-from matplotlib.ticker import FuncFormatter, NullLocator
+# ---- notebooks 00-02 (welcome/MDPs, objective and d^pi, policy gradient theorem) ----
 
 _ARROW = {0: (-1.0, 0.0), 1: (0.0, 1.0), 2: (1.0, 0.0), 3: (0.0, -1.0)}  # grid action -> (dx, drow)
 
@@ -147,7 +147,8 @@ def corridor_values(ax, p, v, p_star, v_star, sampled=None):
     ax.plot([p_star], [v_star], "o", color="C3", label=f"optimum p = {p_star:.3f}, v = {v_star:.3f}")
     if sampled is not None:
         ps, ms, ses = sampled
-        ax.errorbar(ps, ms, yerr=1.96 * np.asarray(ses), fmt="s", color="C1", ms=4, capsize=2, label="sampled mean return")
+        ax.errorbar(ps, ms, yerr=1.96 * np.asarray(ses), fmt="s", color="C1", ms=4, capsize=2,
+                    label="sampled mean return")
     ax.set_xlabel("p = probability of 'right'")
     ax.set_ylabel("value of the start state")
     ax.set_title("short corridor (Sutton & Barto, Example 13.1)")
@@ -155,17 +156,11 @@ def corridor_values(ax, p, v, p_star, v_star, sampled=None):
     return ax
 
 
-def running_mean(ax, samples, exact, label="sampled mean", ylabel="return", title=None):
-    """Running mean of samples (N,) with a +- 1.96 se band, beside the exact value (horizontal line)."""
-    samples = np.asarray(samples, dtype=float)
-    n = np.arange(1, samples.size + 1)
-    m = np.cumsum(samples) / n
-    sq = np.cumsum(samples**2) / n
-    se = np.sqrt(np.maximum(sq - m**2, 0.0) / n)
-    k = np.unique(np.geomspace(1, samples.size, 120).astype(int)) - 1  # ~120 points are enough to draw
-    n, m, se = n[k], m[k], se[k]
-    ax.plot(n, m, color="C1", label=label)
-    ax.fill_between(n, m - 1.96 * se, m + 1.96 * se, color="C1", alpha=0.25, lw=0)
+def running_mean(ax, n, mean, se, exact, label="sampled mean", ylabel="return", title=None):
+    """A running mean m_n of n samples with a +- 1.96 se band (pg.running_mean_se gives n, mean, se) beside the
+    exact value (dashed horizontal line); log-scale n."""
+    ax.plot(n, mean, color="C1", label=label)
+    ax.fill_between(n, mean - 1.96 * se, mean + 1.96 * se, color="C1", alpha=0.25, lw=0)
     ax.set_xscale("log")
     ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks and mathtext labels are slow to draw
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
@@ -178,7 +173,7 @@ def running_mean(ax, samples, exact, label="sampled mean", ylabel="return", titl
     return ax
 
 
-# ==== section: notebooks 03-05 (baselines, parameterisations, Monte Carlo) ====
+# ---- notebooks 03-05 (baselines, parameterisations, Monte Carlo) ----
 
 def gradient_components(ax, exact, sampled_mean=None, sampled_se=None, labels=None, title=None,
                         expected=None, legend=True):
@@ -234,6 +229,25 @@ def estimate_histogram(ax, samples, exact=None, expected=None, bins=60, title=No
     return ax
 
 
+def variance_vs_sigma(ax, sigmas, var_plain, var_centred, sigma=None, sampled=None):
+    """Exact variance of one score-function estimate against sigma on log-log axes: b = 0 (solid) and b = U
+    (dashed), with the current sigma and its sampled variance marked. Drawn as log10 values on linear axes
+    with a few fixed ticks (log axes cost ~50 ms more per redraw)."""
+    lsig = np.log10(np.asarray(sigmas, dtype=float))
+    ax.plot(lsig, np.log10(var_plain), "k-", lw=1, label="exact, b = 0")
+    ax.plot(lsig, np.log10(var_centred), "k--", lw=1, label="exact, b = U")
+    if sigma is not None:
+        ax.axvline(np.log10(sigma), color="C0", lw=0.6)
+        if sampled is not None:
+            ax.plot([np.log10(sigma)], [np.log10(sampled)], "o", color="C0", label="sampled")
+    ax.set_xticks(np.log10([0.02, 0.1, 0.5, 2.0]), ["0.02", "0.1", "0.5", "2"])
+    ax.set_yticks(np.arange(0, 5), ["1", "10", "100", "1e3", "1e4"])
+    ax.set_xlabel("sigma (log scale)")
+    ax.set_ylabel("Var of one estimate (log)")
+    ax.set_title("exact Var: b = 0 (solid), b = U (dashed); sampled (dot)", fontsize=9, y=1.0)
+    return ax
+
+
 def learning_curves(ax, curves, x=None, xlabel="iteration", title=None, optimum=None, ylabel="exact U(theta_k)",
                     first_color=0, legend=True):
     """Learning curves: curves {label: (n_iters + 1,) or (n_runs, n_iters + 1) array of exact U}. Several runs
@@ -260,10 +274,9 @@ def learning_curves(ax, curves, x=None, xlabel="iteration", title=None, optimum=
     return ax
 
 
-# ==== section: notebooks 06-08 (TD, GAE, putting it together) ====
-from matplotlib.ticker import NullLocator  # noqa: E402
+# ---- notebooks 06-08 (TD, GAE, putting it together) ----
 
-def plot_pair_scatter(ax, exact_A, sampled, se, exact_hat=None, title=None):
+def pair_scatter(ax, exact_A, sampled, se, exact_hat=None, title=None):
     """Per-(s, a) sampled means (with +-2 s.e. bars) against the exact advantage A; optional exact
     E[delta | s, a] of a wrong critic as crosses. All inputs (S, A) or flat arrays of the same size."""
     x, y, e = np.ravel(exact_A), np.ravel(sampled), np.ravel(se)
@@ -285,7 +298,7 @@ def plot_pair_scatter(ax, exact_A, sampled, se, exact_hat=None, title=None):
     return ax
 
 
-def plot_gradient_bars(ax, grads: dict, title="gradient components"):
+def gradient_markers(ax, grads: dict, title="gradient components"):
     """Flattened gradients {label: array} as markers, one column per component (the first one, the reference,
     as wide black dashes): cheap to render, so a slider stays fast."""
     labels = list(grads)
@@ -303,7 +316,7 @@ def plot_gradient_bars(ax, grads: dict, title="gradient components"):
     return ax
 
 
-def plot_td_convergence(ax, errors: dict, title="TD(0): critic error vs sweeps"):
+def td_convergence(ax, errors: dict, title="TD(0): critic error vs sweeps"):
     """errors {label: (n_sweeps + 1,) max-norm error |V_k - V|}; log scale."""
     for lab, err in errors.items():
         ax.semilogy(np.arange(len(err)), err, label=lab)
@@ -314,20 +327,7 @@ def plot_td_convergence(ax, errors: dict, title="TD(0): critic error vs sweeps")
     return ax
 
 
-def plot_learning_curves(ax, curves: dict, U_star=None, title="learning curves (exact U of each iterate)"):
-    """curves {label: (n_iters + 1,) exact U}; optional dashed line at U*."""
-    for lab, U in curves.items():
-        ax.plot(np.arange(len(U)), U, label=lab)
-    if U_star is not None:
-        ax.axhline(U_star, ls="--", color="k", lw=1, label="U* (optimal)")
-    ax.set_xlabel("iteration k")
-    ax.set_ylabel("U(theta_k)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
-    return ax
-
-
-def plot_suboptimality(ax, curves: dict, U_star, title="sub-optimality U* - U(theta_k)"):
+def suboptimality(ax, curves: dict, U_star, title="sub-optimality U* - U(theta_k)"):
     """curves {label: (n_iters + 1,) exact U}: U* - U on a log scale."""
     for lab, U in curves.items():
         ax.semilogy(np.arange(len(U)), np.maximum(U_star - np.asarray(U), 1e-16), label=lab)
@@ -338,7 +338,7 @@ def plot_suboptimality(ax, curves: dict, U_star, title="sub-optimality U* - U(th
     return ax
 
 
-def plot_bias_variance(ax, lams, bias2, var, current=None, title="bias-variance trade-off"):
+def bias_variance(ax, lams, bias2, var, current=None, title="bias-variance trade-off"):
     """Exact bias^2, measured variance and their sum (MSE) against lambda; current = (lam, bias2, var) marked."""
     lams, bias2, var = (np.asarray(x, dtype=float) for x in (lams, bias2, var))
     ax.plot(lams, bias2, "o-", ms=3, label="bias^2 (exact)")
@@ -356,8 +356,8 @@ def plot_bias_variance(ax, lams, bias2, var, current=None, title="bias-variance 
     return ax
 
 
-def plot_cosine_vs_n(ax, scores, highlight=None, current=None, title="cosine(estimate, exact grad U)"):
-    """scores: EstimatorScores (widgets.score_estimator); mean cosine similarity vs batch size n (log x)."""
+def cosine_vs_n(ax, scores, highlight=None, current=None, title="cosine(estimate, exact grad U)"):
+    """scores: EstimatorScores (pg.score_estimator); mean cosine similarity vs batch size n (log x)."""
     for sc in scores:
         ns = sorted(sc.cosine)
         lw = 2.5 if sc.name == highlight else 1.0
@@ -375,7 +375,7 @@ def plot_cosine_vs_n(ax, scores, highlight=None, current=None, title="cosine(est
     return ax
 
 
-def plot_component_scatter(ax, exact, estimates: dict, title="estimate vs exact, per component"):
+def component_scatter(ax, exact, estimates: dict, title="estimate vs exact, per component"):
     """Scatter of each estimate's components against the exact gradient's, with the line y = x."""
     x = np.ravel(exact)
     lo, hi = x.min(), x.max()
@@ -391,6 +391,3 @@ def plot_component_scatter(ax, exact, estimates: dict, title="estimate vs exact,
     ax.legend(fontsize=7, loc="upper left")
     return ax
 
-
-
-# ==== end of sections ====

@@ -140,7 +140,7 @@ def test_truncated_values(seed):
     assert np.allclose(pg.truncated_values(mdp, pi, 400), ev.V, atol=1e-10)
     # V_k converges monotonically in the sup norm at rate gamma
     errs = [np.abs(pg.truncated_values(mdp, pi, k) - ev.V).max() for k in range(1, 8)]
-    assert all(b <= mdp.gamma * a + 1e-12 for a, b in zip(errs, errs[1:]))
+    assert all(b <= mdp.gamma * a + 1e-12 for a, b in zip(errs[:-1], errs[1:], strict=True))
 
 
 @pytest.mark.parametrize("theta,sigma", [(0.0, 0.5), (0.3, 1.7), (-1.0, 0.05)])

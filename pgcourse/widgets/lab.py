@@ -1,0 +1,71 @@
+"""Explorer of notebook 08: the estimator lab on FrozenLake (every estimator scored against the exact gradient)."""
+from __future__ import annotations
+
+import numpy as np
+
+import pgcourse as pg
+import pgcourse.plots as pgp
+
+from ._explorer import Explorer, axes, dropdown, register, slider
+
+BATCH_SIZES_08 = (10, 30, 100, 300, 1000)
+
+
+@register("08_putting_it_together")
+def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, extra=None, lab=None,
+                           scores=None) -> Explorer:
+    """Pick an estimator and a batch size n: cosine similarity with the exact gradient vs n for every estimator
+    (the chosen one highlighted), and the chosen estimate's components against the exact ones.
+    extra: optional {name: estimator(episodes, V, gamma) -> (N, T)} added to pg.BUILTIN_ESTIMATORS (a
+    student's). lab: a pg.frozen_lake_lab() dict to reuse; scores: pg.EstimatorScores already computed on
+    lab's episodes (with batch sizes (10, 30, 100, 300, 1000) or more) to reuse instead of recomputing."""
+    lab = pg.frozen_lake_lab() if lab is None else lab
+    ests = dict(pg.BUILTIN_ESTIMATORS, **(extra or {}))
+    names = list(ests)
+    if estimator not in ests:
+        raise ValueError(f"estimator must be one of {names}, got {estimator!r}")
+    scores = {sc.name: sc for sc in (scores or [])}
+    exact = {}
+
+    def exact_bias(name):
+        if name not in exact:
+            Eg = pg.builtin_expectation(name, lab["mdp"], lab["policy"], lab["theta"], lab["V_td"], lab["horizon"])
+            exact[name] = None if Eg is None else float(np.linalg.norm(Eg - lab["grad"]))
+        return exact[name]
+
+    def get(name):
+        if name not in scores:
+            scores[name] = pg.score_estimator(name, ests[name], lab["policy"], lab["theta"], lab["episodes"],
+                                              lab["V_td"], lab["mdp"].gamma, lab["grad"], BATCH_SIZES_08)
+        return scores[name]
+
+    def compute(fig, estimator, n_episodes):
+        sc = get(estimator)
+        all_sc = [get(n) for n in names]
+        eb = exact_bias(estimator)
+        eb_txt = f"{eb:.4f}" if eb is not None else "n/a (no exact expression for this estimator)"
+        grad = lab["grad"]
+        g_n = sc.samples[:n_episodes].mean(axis=0)
+        ax1, ax2 = axes(fig, 2, left=0.075, right=0.985, bottom=0.14, top=0.92, wspace=0.25)
+        pgp.cosine_vs_n(ax1, all_sc, highlight=estimator, current=n_episodes)
+        pgp.component_scatter(ax2, grad, {f"{estimator}, first {n_episodes} episodes": g_n,
+                                          f"{estimator}, mean of {len(sc.samples)}": sc.mean})
+        return (f"{estimator}  (critic: TD(0) from 200 episodes)\n"
+                f"exact   |grad U| = {np.linalg.norm(grad):.4f}   exact |E[g] - grad U| = {eb_txt}\n"
+                f"sampled |bias| = {sc.bias_norm:.4f} (noise floor {sc.noise_floor:.4f})   variance per episode = "
+                f"{sc.variance:.4f}\n"
+                f"first {n_episodes} episodes: |g - grad U| = {np.linalg.norm(g_n - grad):.4f}   cos = "
+                f"{pg.cosine(g_n, grad):.4f}   expected |error|^2 ~ bias^2 + var/n = "
+                f"{sc.bias_norm ** 2 + sc.variance / n_episodes:.4f}")
+
+    def controls():
+        return {"estimator": dropdown("estimator", names, estimator),
+                "n_episodes": slider("n episodes", n_episodes, 10, 5000, 10, kind="int")}
+
+    def alt(p):
+        return (f"Left: mean cosine similarity between each estimator's n-episode estimate and the exact gradient "
+                f"against n on a log axis, {p['estimator']} highlighted, n = {p['n_episodes']} marked. Right: the "
+                f"components of {p['estimator']}'s estimates against the exact gradient's, with the line y = x.")
+
+    return Explorer(compute, {"estimator": estimator, "n_episodes": n_episodes}, controls,
+                    title="Estimator lab: sampled gradient estimates vs the exact gradient (FrozenLake)", alt=alt)

@@ -1,0 +1,58 @@
+"""Explorer of notebook 04: the Gaussian policy's score-function gradient on the quadratic bandit."""
+from __future__ import annotations
+
+import numpy as np
+
+import pgcourse as pg
+import pgcourse.plots as pgp
+
+from ._explorer import Explorer, axes, register, slider, toggle
+
+
+@register("04_parameterisations")
+def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int = 100000, seed: int = 0) -> Explorer:
+    """Score-function gradient of U(theta) = E[-(a - a_star)^2], a ~ N(theta, sigma^2), from N samples
+    (pg.QuadraticBandit.score_gradient_samples, rng seeded the same for every setting, so the first N draws
+    are shared): histogram of the per-sample estimates (r(a) - b) (a - theta) / sigma^2 (b = 0, or the
+    baseline b = U(theta)), their mean +- s.e. (pg.mean_se) beside the exact gradient -2 (theta - a_star),
+    and the exact variance (pg.bandit_score_variance) beside the sampled one."""
+    bandit = pg.QuadraticBandit(a_star)
+    th = np.array([float(theta)])
+    exact = float(bandit.gradient(th)[0])
+    sig_grid = np.geomspace(0.02, 3.0, 80)
+    var_curve = {c: [pg.bandit_score_variance(theta, s, a_star, centred=c) for s in sig_grid] for c in (False, True)}
+
+    def compute(fig, sigma=0.5, n_samples=10000, baseline=False):
+        policy = pg.GaussianPolicy(sigma)
+        b = bandit.objective(th, sigma) if baseline else 0.0
+        g = bandit.score_gradient_samples(policy, th, n_samples, np.random.default_rng(seed), baseline=b)[:, 0]
+        m, se = pg.mean_se(g)
+        v_exact = pg.bandit_score_variance(theta, sigma, a_star, centred=baseline)
+        v_s = float(g.var(ddof=1))
+        ax1, ax2 = axes(fig, 2, bottom=0.2, wspace=0.22)
+        pgp.estimate_histogram(ax1, g, exact=exact, legend=False, xlabel="(r(a) - b) (a - theta) / sigma^2",
+                               title=f"N = {n_samples}: mean (blue) vs exact (black)")
+        pgp.variance_vs_sigma(ax2, sig_grid, var_curve[False], var_curve[True], sigma, v_s)
+        return "\n".join([
+            (f"sigma = {sigma:.2f}  N = {n_samples} (a = theta + sigma z, the first N of {n_max} presampled z, "
+             f"seed {seed})"),
+            f"theta = {theta:.2f}  a* = {a_star:.2f}  baseline b = " + (f"U(theta) = {b:.4f}" if baseline else "0"),
+            (f"exact   dU/dtheta = {exact:.4f}          sampled = {m:.3f} +- {se:.3f}"
+             f"   (|diff| / s.e. = {abs(m - exact) / se:.2f})"),
+            f"exact   Var(one estimate) = {v_exact:.2f}   sampled = {v_s:.2f}",
+            f"exact   s.e. of the mean  = {np.sqrt(v_exact / n_samples):.4f}",
+        ])
+
+    def controls():
+        return {"sigma": slider("sigma", 0.5, 0.05, 2.0, 0.05),
+                "n_samples": slider("N samples", 10000, 100, n_max, 100, kind="int"),
+                "baseline": toggle("baseline b = U", False)}
+
+    def alt(p):
+        return (f"Left: histogram of {p['n_samples']} single-sample score-function estimates at sigma "
+                f"{p['sigma']:.2f} (baseline {'U' if p['baseline'] else '0'}), their mean and the exact gradient. "
+                f"Right: exact variance of one estimate against sigma on log-log axes, without and with the "
+                f"baseline, and the sampled variance as a dot.")
+
+    return Explorer(compute, {"sigma": 0.5, "n_samples": 10000, "baseline": False}, controls,
+                    title="Gaussian policy: score-function gradient vs exact", alt=alt)

@@ -1,0 +1,82 @@
+"""Explorer of notebook 05: REINFORCE learning curves (exact U of the iterates) beside exact gradient ascent."""
+from __future__ import annotations
+
+import numpy as np
+
+import pgcourse as pg
+import pgcourse.plots as pgp
+
+from ._explorer import Explorer, axes, register, slider, toggle
+
+N_CHOICES_05 = (1, 2, 5, 10, 20, 50)
+
+
+@register("05_monte_carlo_reinforce")
+def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), horizon: int = 100,
+                       runs: dict | None = None) -> Explorer:
+    """Learning curves (exact U of the iterates) of REINFORCE, with or without the baseline b = V (an exact
+    critic), for N episodes per iteration, beside exact gradient ascent with the same learning rate, on
+    gridworld(step_reward=-0.02).
+
+    The curves are computed by `pg.train` the first time an (N, baseline) pair is asked for and cached; the
+    factory computes the default pair (N = 10, baseline on), so a refresh at the defaults only redraws.
+    runs: optional {(N, baseline): (len(seeds), n_iters + 1) exact-U curves} already computed by the caller with
+    exactly these settings (pg.train(..., lr, n_iters, n_episodes=N, horizon, rng=np.random.default_rng(s),
+    critic="exact") for s in seeds), to fill the cache instead of recomputing them."""
+    mdp = pg.gridworld(step_reward=-0.02)
+    policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
+    theta0 = policy.zeros()
+    u_star = float(mdp.mu @ pg.optimal_values(mdp)[0])
+    exact_U = pg.train(mdp, policy, theta0, method="exact", lr=lr, n_iters=n_iters).U
+    cache = {}
+    for (n, baseline), U in (runs or {}).items():
+        U = np.asarray(U, dtype=float)
+        if U.shape != (len(seeds), n_iters + 1):
+            raise ValueError(f"runs[{(n, baseline)}] must have shape {(len(seeds), n_iters + 1)}, got {U.shape}")
+        cache[(int(n), bool(baseline))] = U
+
+    def curves(n, baseline):
+        key = (n, bool(baseline))
+        if key not in cache:
+            method = "reinforce_baseline" if baseline else "reinforce"
+            cache[key] = np.array([pg.train(mdp, policy, theta0, method=method, lr=lr, n_iters=n_iters, n_episodes=n,
+                                            horizon=horizon, rng=np.random.default_rng(s), critic="exact").U
+                                   for s in seeds])
+        return cache[key]
+
+    curves(10, True)
+
+    def compute(fig, n_episodes=10, baseline=True):
+        U = curves(n_episodes, baseline)
+        name = "REINFORCE" + (" + baseline V" if baseline else "")
+        ax1, ax2 = axes(fig, 2, sharey=True, bottom=0.2, wspace=0.22)
+        pgp.learning_curves(ax1, {"exact gradient": exact_U, f"{name}, N = {n_episodes}": U}, legend=False,
+                            optimum=u_star, title="exact ascent (blue) vs sampled (orange), U* dashed")
+        eps = np.arange(n_iters + 1) * n_episodes
+        pgp.learning_curves(ax2, {f"{name}, N = {n_episodes}": U}, x=eps, optimum=u_star, legend=False,
+                            xlabel="episodes used", title=f"{name}, N = {n_episodes}: U vs episodes", first_color=1)
+        k = [n_iters // 4, n_iters // 2, n_iters]
+        return "\n".join([
+            f"{name}, N = {n_episodes} episodes / iteration, lr = {lr}, {len(seeds)} seeds; optimal U* = {u_star:.4f}",
+            "iteration            " + "".join(f"{i:>9d}" for i in k),
+            "exact gradient  U    " + "".join(f"{exact_U[i]:9.4f}" for i in k),
+            "sampled (mean)  U    " + "".join(f"{U[:, i].mean():9.4f}" for i in k),
+            "sampled (min)   U    " + "".join(f"{U[:, i].min():9.4f}" for i in k),
+            f"episodes used by iteration {n_iters}: {n_iters * n_episodes} (exact: none, it uses the model)",
+            "(curves: pg.train runs, computed the first time this (N, baseline) is chosen, then cached)",
+        ])
+
+    def controls():
+        return {"n_episodes": slider("N / iter", 10, None, None, kind="choice", options=N_CHOICES_05),
+                "baseline": toggle("baseline b = V", True)}
+
+    def alt(p):
+        name = "REINFORCE" + (" with baseline V" if p["baseline"] else "")
+        return (f"Left: exact U of the iterates against the iteration for exact gradient ascent and for {name} with "
+                f"N = {p['n_episodes']} episodes per iteration ({len(seeds)} seeds), the optimum U* dashed. Right: "
+                f"the same sampled curves against the number of episodes used.")
+
+    ex = Explorer(compute, {"n_episodes": 10, "baseline": True}, controls,
+                  title="REINFORCE learning curves vs exact gradient ascent", alt=alt)
+    ex.data = {"mdp": mdp, "exact_U": exact_U, "u_star": u_star, "curves": curves}
+    return ex
