@@ -245,3 +245,34 @@ def kl_constrained_step(mdp, policy, theta_old, max_mean_kl: float, n_backtracks
             return theta, dict(step=float(step), mean_kl=kl, surrogate=L, U=U, n_backtracks=k)
         step *= 0.5
     return theta_old.copy(), dict(step=0.0, mean_kl=0.0, surrogate=L0, U=L0, n_backtracks=int(n_backtracks))
+
+
+# ---- the sampled side: what TRPO and PPO estimate from the old policy's episodes ----
+
+def surrogate_estimates(policy, theta_old, theta, episodes, advantages, gamma, eps=np.inf) -> np.ndarray:
+    """Per-episode estimates (N,) of L_old(theta) - U(theta_old) (eps = inf) or of the clipped version, from
+    episodes of the *old* policy (importance ratios r_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t)):
+
+        x_n = sum_t gamma^t mask_t min(r_t A_t, clip(r_t, 1-eps, 1+eps) A_t),   advantages A_t (N, T),
+
+    e.g. G_t - V^{old}(s_t) from realised rewards (unbiased for A^old(s_t, a_t) on untruncated episodes), so
+    E[x_n] = sum_s visits^{old}(s) sum_a pi_old min(...) (PPO's objective, up to its dropped gamma^t)."""
+    from ._validate import as_episodes, as_float_array
+    from .policies import SoftmaxPolicy
+    if not isinstance(policy, SoftmaxPolicy):
+        raise TypeError(f"policy must be a SoftmaxPolicy, got {type(policy).__name__}")
+    try:
+        theta_old = policy.check_theta(theta_old)
+    except (TypeError, ValueError) as e:
+        raise type(e)(str(e).replace("theta", "theta_old", 1)) from None
+    theta = policy.check_theta(theta)
+    ep = as_episodes(episodes)
+    Adv = as_float_array(advantages, "advantages", shape=ep.states.shape)
+    gamma = as_scalar(gamma, "gamma", low=0.0, high=1.0)
+    eps = _as_eps(eps)
+    s, a = ep.states, ep.actions
+    r = policy.probs(theta)[s, a] / policy.probs(theta_old)[s, a]
+    clipped = np.clip(r, 1.0 - eps, 1.0 + eps) if np.isfinite(eps) else r
+    terms = np.minimum(r * Adv, clipped * Adv) * ep.mask
+    disc = gamma ** np.arange(ep.states.shape[1])
+    return terms @ disc

@@ -258,3 +258,22 @@ def test_bad_input():
         sg.trpo_lower_bound(mdp, tab, z, z, "js")
     with pytest.raises(ValueError, match="max_mean_kl"):
         sg.kl_constrained_step(mdp, tab, z, 0.0)
+
+
+@pytest.mark.parametrize("n_terminal,gamma", [(0, 0.9), (1, 1.0)])
+def test_sampled_surrogate_estimates(n_terminal, gamma):
+    """From the old policy's episodes (realised rewards): with G_t - V(s_t) the unclipped estimate is unbiased
+    for L_old - U_old; with the exact A^old(s_t, a_t) the clipped one is unbiased for the exact clipped objective."""
+    from tests._stats import assert_within_5_se
+    rng = np.random.default_rng(11)
+    mdp = pg.random_mdp(5, 3, gamma, rng, n_terminal=n_terminal, reward_noise=1.0)
+    tab = pg.SoftmaxPolicy.tabular(5, 3)
+    t0, t1 = _pair(rng, 5, 3, spread=0.5)
+    ev = pg.evaluate(mdp, tab.probs(t0))
+    ep = pg.sample_episodes(mdp, tab.probs(t0), 8000, 150, np.random.default_rng(12))
+    G = pg.discounted_returns(ep.rewards, gamma, ep.mask)
+    adv = (G - ev.V[ep.states]) * ep.mask
+    x = sg.surrogate_estimates(tab, t0, t1, ep, adv, gamma)
+    assert_within_5_se(*pg.mean_se(x), sg.surrogate_objective(mdp, tab, t0, t1) - ev.U, "surrogate")
+    x = sg.surrogate_estimates(tab, t0, t1, ep, ev.A[ep.states, ep.actions], gamma, eps=0.2)
+    assert_within_5_se(*pg.mean_se(x), sg.clipped_objective(mdp, tab, t0, t1, 0.2) - ev.U, "clipped")
