@@ -250,3 +250,37 @@ def test_demo_problems_are_fixed():
     m1, _, d1 = pg.gradient_demo_problem()
     m2, _, d2 = pg.gradient_demo_problem()
     assert np.array_equal(d1, d2) and np.array_equal(m1.P, m2.P)
+
+
+def test_running_mean_se_matches_prefix_statistics():
+    x = np.random.default_rng(5).exponential(size=300)
+    n, m, se = pg.running_mean_se(x)
+    for k in (1, 7, 300):
+        assert m[k - 1] == pytest.approx(x[:k].mean())
+        assert se[k - 1] == pytest.approx(x[:k].std() / np.sqrt(k))
+    n2, m2, se2 = pg.running_mean_se(x, n_points=20)
+    assert n2[0] == 1 and n2[-1] == 300 and len(n2) <= 20
+    assert np.allclose(m2, m[n2 - 1]) and np.allclose(se2, se[n2 - 1])
+    with pytest.raises(ValueError, match="samples"):
+        pg.running_mean_se(np.ones((2, 2)))
+
+
+def test_total_variation_golden():
+    assert pg.total_variation([0.5, 0.5, 0.0], [0.0, 0.5, 0.5]) == pytest.approx(0.5)
+    assert pg.total_variation([1.0, 0.0], [0.0, 1.0]) == pytest.approx(1.0)
+    p = np.random.default_rng(0).dirichlet(np.ones(6))
+    assert pg.total_variation(p, p) == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        pg.total_variation([1.0], [0.5, 0.5])
+
+
+def test_builtin_expectation_is_unbiased_for_the_sampled_estimators():
+    """On FrozenLake's lab the sampled mean of each built-in estimator is within 5 s.e. of its exact E[g]."""
+    lab = pg.frozen_lake_lab(n_episodes=4000, seed=1)
+    for name, est in pg.BUILTIN_ESTIMATORS.items():
+        sc = pg.score_estimator(name, est, lab["policy"], lab["theta"], lab["episodes"], lab["V_td"],
+                                lab["mdp"].gamma, lab["grad"], batch_sizes=(10,))
+        Eg = pg.builtin_expectation(name, lab["mdp"], lab["policy"], lab["theta"], lab["V_td"], lab["horizon"])
+        _, se = pg.mean_se(sc.samples)
+        assert np.all(np.abs(sc.mean - Eg) <= 5 * se + 1e-12), name
+    assert pg.builtin_expectation("3-step", lab["mdp"], lab["policy"], lab["theta"], lab["V_td"], 100) is None
