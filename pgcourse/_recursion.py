@@ -12,10 +12,12 @@ Special cases (N episodes of T steps, mask (N, T) of 0/1, mask_next[:, t] = mask
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["backward_scan"]
+__all__ = ["backward_scan", "scan_blocks"]
 
 _BLOCK_ELEMENTS = 1 << 16
 
@@ -54,28 +56,54 @@ def backward_scan(x: ArrayLike, c: ArrayLike, y_end: ArrayLike = 0.0) -> np.ndar
     x2 = x.reshape(N, T)
     scalar_c = c.ndim == 0
     c2 = c if scalar_c else np.broadcast_to(c, x.shape).reshape(N, T)
-    end = np.broadcast_to(y_end, lead).reshape(N)
+
+    def fill(i: int, j: int, xb: np.ndarray, cb: np.ndarray | None) -> None:
+        xb[...] = x2[i:j].T
+        if cb is not None:
+            cb[...] = c2[i:j].T
+
+    y = scan_blocks(N, T, fill, float(c) if scalar_c else None, np.broadcast_to(y_end, lead).reshape(N))
+    return y.reshape(x.shape)
+
+
+BlockFill = Callable[[int, int, np.ndarray, "np.ndarray | None"], None]
+
+
+def scan_blocks(N: int, T: int, fill: BlockFill, c: float | None = None, y_end: ArrayLike = 0.0,
+                out_mask: np.ndarray | None = None) -> np.ndarray:
+    """The recursion of `backward_scan` on N rows of T steps whose inputs are written block by block, (N, T).
+
+    fill(i, j, xb, cb) writes rows i..j-1 of x, time-major, into xb (T, j - i), and of c into cb (T, j - i)
+    (cb is None when c is the scalar `c`). An estimator that computes its x (e.g. TD errors) block by block
+    inside `fill` never builds the (N, T) intermediates: blocks of about 2**16 entries stay in the cache.
+    y_end: scalar or (N,); out_mask: optional (N, T), multiplied into y as it is written.
+    This is the one loop over t of the package's backward recursions.
+    """
     y = np.empty((N, T))
     if T == 0 or N == 0:
-        return y.reshape(x.shape)
+        return y
+    end = np.broadcast_to(np.asarray(y_end, dtype=float), (N,))
     blocks = _row_blocks(N, T)
     width = blocks[0][1]
     xb_buf = np.empty((T, width))  # reused by every block
-    cb_buf = np.empty(width) if scalar_c else np.empty((T, width))
-    for i, j in blocks:  # on a time-major copy of a block of rows
+    cb_buf = np.empty(width) if c is not None else np.empty((T, width))
+    for i, j in blocks:  # on a time-major block of rows
         xb = xb_buf[:, :j - i]
-        xb[...] = x2[i:j].T
         nxt = end[i:j]
-        if scalar_c:
+        if c is not None:
+            fill(i, j, xb, None)
             tj = cb_buf[:j - i]
             for t in range(T - 1, -1, -1):
                 np.multiply(c, nxt, out=tj)
                 nxt = np.add(xb[t], tj, out=xb[t])
         else:
             cb = cb_buf[:, :j - i]
-            cb[...] = c2[i:j].T
+            fill(i, j, xb, cb)
             for t in range(T - 1, -1, -1):
                 np.multiply(cb[t], nxt, out=cb[t])
                 nxt = np.add(xb[t], cb[t], out=xb[t])
-        y[i:j] = xb.T
-    return y.reshape(x.shape)
+        if out_mask is None:
+            y[i:j] = xb.T
+        else:
+            np.multiply(xb.T, out_mask[i:j], out=y[i:j])
+    return y

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._recursion import backward_scan
+from ._recursion import scan_blocks
 from ._validate import as_count, as_episodes, as_float_array, as_gamma, as_mask, as_scalar, as_softmax_policy, as_values
 from .policies import SoftmaxPolicy
 from .sampling import Episodes
@@ -36,9 +36,11 @@ def discounted_returns(rewards: ArrayLike, gamma: float, mask: ArrayLike | None 
 
 def _discounted_returns(r: np.ndarray, gamma: float, m: np.ndarray, end=0.0) -> np.ndarray:
     """discounted_returns without validation: the scan x = r * mask, c = gamma, y_end = end, then masked."""
-    G = backward_scan(r * m, gamma, end)
-    G *= m
-    return G
+
+    def fill(i: int, j: int, xb: np.ndarray, cb: None) -> None:
+        np.multiply(r[i:j].T, m[i:j].T, out=xb)
+
+    return scan_blocks(r.shape[0], r.shape[1], fill, gamma, end, out_mask=m)
 
 
 def td_errors(episodes: Episodes, V: ArrayLike, gamma: float) -> np.ndarray:
@@ -76,14 +78,31 @@ def gae(episodes: Episodes, V: ArrayLike, gamma: float, lam: float) -> np.ndarra
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)
     gamma = as_gamma(gamma)
     V = as_values(V, ep)
-    return backward_scan(_td_errors(ep, V, gamma), gamma * lam * _mask_next(ep.mask))
+    return _gae(ep, V, gamma, lam)
 
 
-def _mask_next(mask: np.ndarray) -> np.ndarray:
-    """(N, T): mask_next[:, t] = mask[:, t + 1] (the next step is real), 0 at t = T - 1."""
-    nxt = np.zeros_like(mask)
-    nxt[:, :-1] = mask[:, 1:]
-    return nxt
+def _gae(ep: Episodes, V: np.ndarray, gamma: float, lam: float) -> np.ndarray:
+    """gae without validation: the scan x = delta (td_errors), c = gamma lam mask_next, where
+    mask_next[:, t] = mask[:, t + 1] (the next step is real; 0 at t = T - 1). Computed block by block."""
+    N, T = ep.states.shape
+    gl = gamma * lam
+    scratch: list[np.ndarray] = []
+
+    def fill(i: int, j: int, xb: np.ndarray, cb: np.ndarray) -> None:
+        if not scratch:  # the first block is the widest: one buffer for all
+            scratch.append(np.empty((2, j - i, T)))
+        e, v = scratch[0][:, :j - i]
+        V.take(ep.next_states[i:j], out=e)  # delta_t by the operations of _td_errors
+        np.copyto(e, 0.0, where=ep.terminated[i:j])
+        e *= gamma
+        e += ep.rewards[i:j]
+        e -= V.take(ep.states[i:j], out=v)
+        e *= ep.mask[i:j]
+        xb[...] = e.T
+        np.multiply(ep.mask[i:j, 1:].T, gl, out=cb[:-1])  # c_t = gamma lam mask[:, t + 1]
+        cb[-1] = 0.0
+
+    return scan_blocks(N, T, fill)
 
 
 def advantage_gradient(policy: SoftmaxPolicy, theta: ArrayLike, episodes: Episodes, advantages: ArrayLike,
@@ -170,10 +189,10 @@ def n_step_advantages(episodes: Episodes, V: ArrayLike, gamma: float, n: int) ->
     V = as_values(V, ep)
     gamma = as_gamma(gamma)
     n = as_count(n, "n")
-    delta = _td_errors(ep, V, gamma)
     T = ep.horizon
     if n >= T:  # every window reaches the episode's end: the lam = 1 trace (bit for bit gae(lam=1))
-        return backward_scan(delta, gamma * 1.0 * _mask_next(ep.mask))
+        return _gae(ep, V, gamma, 1.0)
+    delta = _td_errors(ep, V, gamma)
     adv = delta.copy()
     for k in range(1, n):  # the window sum_{l<n} gamma^l delta_{t+l} (delta is 0 past the end)
         adv[:, :T - k] += gamma ** k * delta[:, k:]

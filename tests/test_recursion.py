@@ -5,7 +5,7 @@ import pytest
 
 import pgcourse as pg
 from _stats import rand_pi
-from pgcourse._recursion import backward_scan
+from pgcourse._recursion import backward_scan, scan_blocks
 
 
 def loop_scan(x, c, y_end):
@@ -112,3 +112,26 @@ def test_lambda_return_is_the_scan(seed, lam):
     w = np.where(nxt == 1, 1 - lam, 1.0 - ep.terminated)
     G_lam = backward_scan((ep.rewards + g * V[ep.next_states] * w) * ep.mask, g * lam * nxt)
     np.testing.assert_allclose((G_lam - V[ep.states]) * ep.mask, pg.gae(ep, V, g, lam), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("scalar_c", [True, False])
+def test_scan_blocks_with_inputs_written_per_block(scalar_c):
+    """scan_blocks fills x and c block by block (time-major) and masks the output as it is written."""
+    rng = np.random.default_rng(11)
+    N, T = 5000, 29  # several blocks
+    x, c = rng.normal(size=(N, T)), rng.uniform(0, 1, size=(N, T))
+    y_end, mask = rng.normal(size=N), (rng.random((N, T)) < 0.8).astype(float)
+    seen = []
+
+    def fill(i, j, xb, cb):
+        seen.append((i, j))
+        assert xb.shape == (T, j - i) and (cb is None) == scalar_c
+        xb[...] = x[i:j].T
+        if cb is not None:
+            cb[...] = c[i:j].T
+
+    cc = 0.7 if scalar_c else c
+    y = scan_blocks(N, T, fill, 0.7 if scalar_c else None, y_end, out_mask=mask)
+    np.testing.assert_array_equal(y, loop_scan(x, cc, y_end) * mask)
+    assert len(seen) > 1 and seen[0][0] == 0 and seen[-1][1] == N
+    assert all(a[1] == b[0] for a, b in zip(seen[:-1], seen[1:], strict=True))  # the rows, in order, once each
