@@ -26,7 +26,8 @@ from .policies import GaussianPolicy, SoftmaxPolicy, softmax
 from .sampling import Episodes, sample_episodes, visitation_frequencies
 from .surrogate import (clipped_gradient, clipped_objective, clipped_objective_max, greedy_policy,
                         kl_constrained_step, kl_divergence, max_kl, max_tv, mean_kl, performance_difference,
-                        surrogate_gradient, surrogate_objective, trpo_constant, trpo_lower_bound)
+                        line_profile, step_to_kl, surrogate_estimates, surrogate_gradient, surrogate_objective,
+                        trpo_constant, trpo_lower_bound)
 from .problems import (critic_error_direction, demo_grid_policy, frozen_lake_lab, gradient_demo_problem,
                        reward_shifted, td_demo_problem)
 
@@ -50,7 +51,7 @@ __all__ = [
     # Part II: surrogates and trust regions, the natural gradient and the compatible critic
     "performance_difference", "surrogate_objective", "surrogate_gradient", "clipped_objective", "clipped_gradient",
     "clipped_objective_max", "kl_divergence", "max_kl", "mean_kl", "max_tv", "trpo_constant", "trpo_lower_bound",
-    "greedy_policy", "kl_constrained_step", "compatible_critic",
+    "greedy_policy", "kl_constrained_step", "compatible_critic", "surrogate_estimates", "step_to_kl", "line_profile",
     "npg_bound", "npg_iterates", "mismatch_coefficient", "gradient_domination", "regularised_optimum",
     "cen_bound", "regularisation_bias_bound",
 ]
