@@ -276,3 +276,64 @@ def surrogate_estimates(policy, theta_old, theta, episodes, advantages, gamma, e
     terms = np.minimum(r * Adv, clipped * Adv) * ep.mask
     disc = gamma ** np.arange(ep.states.shape[1])
     return terms @ disc
+
+
+def step_to_kl(mdp, policy, theta_old, direction, max_mean_kl: float, n_bisect: int = 60) -> float:
+    """The largest step t >= 0 with mean KL(pi_old || pi_{theta_old + t direction}) <= max_mean_kl (under
+    d^{old}), by bisection on the exact KL (which grows along a ray from theta_old; inf if it never reaches
+    the level). For comparing directions at equal KL."""
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
+    theta_old = policy.check_theta(theta_old)
+    direction = policy.check_theta(direction)
+    delta = as_scalar(max_mean_kl, "max_mean_kl", low=0.0, low_open=True)
+    pi_old = policy.probs(theta_old)
+
+    def kl(t):
+        return mean_kl(mdp, pi_old, policy.probs(theta_old + t * direction))
+
+    hi = 1.0
+    while kl(hi) <= delta:
+        hi *= 2.0
+        if hi > 1e12:
+            return float("inf")
+    lo = 0.0
+    for _ in range(int(n_bisect)):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if kl(mid) <= delta else (lo, mid)
+    return lo
+
+
+def line_profile(mdp, policy, theta_old, direction, steps, eps_values=()) -> dict:
+    """Everything notebook 09 draws along the ray theta(t) = theta_old + t direction, t in `steps` (n,):
+    dict of (n,) arrays U, L (surrogate), bound (L - C max KL), bound_tv (L - C max TV^2), max_kl, mean_kl,
+    ratio_min, ratio_max (of pi_theta / pi_old over non-terminal (s, a)), and clipped {eps: (n,)} for each eps.
+    Also C (the TRPO constant) and U_old."""
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
+    theta_old = policy.check_theta(theta_old)
+    direction = policy.check_theta(direction)
+    steps = np.asarray(steps, dtype=float)
+    ev = evaluate(mdp, policy.probs(theta_old))
+    C = trpo_constant(mdp, ev.pi)
+    live = ~mdp.terminal
+    out = {k: np.empty(steps.size) for k in ("U", "L", "bound", "bound_tv", "max_kl", "mean_kl", "ratio_min",
+                                              "ratio_max")}
+    eps_values = [_as_eps(e) for e in eps_values]
+    clipped = {e: np.empty(steps.size) for e in eps_values}
+    for i, t in enumerate(steps):
+        pi = policy.probs(theta_old + t * direction)
+        out["U"][i] = evaluate(mdp, pi).U
+        out["L"][i] = ev.U + ev.visits @ (pi * ev.A).sum(axis=1)
+        kl = kl_divergence(ev.pi, pi)
+        tv = 0.5 * np.abs(pi - ev.pi).sum(axis=1)
+        out["max_kl"][i] = kl[live].max()
+        out["mean_kl"][i] = ev.d @ kl
+        out["bound"][i] = out["L"][i] - C * out["max_kl"][i]
+        out["bound_tv"][i] = out["L"][i] - C * tv[live].max() ** 2
+        r = (pi / ev.pi)[live]
+        out["ratio_min"][i], out["ratio_max"][i] = r.min(), r.max()
+        for e in eps_values:
+            clipped[e][i] = ev.U + ev.visits @ _clipped_terms(ev.pi, pi, ev.A, e).sum(axis=1)
+    out.update(clipped=clipped, C=C, U_old=ev.U, steps=steps)
+    return out

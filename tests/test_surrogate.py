@@ -277,3 +277,24 @@ def test_sampled_surrogate_estimates(n_terminal, gamma):
     assert_within_5_se(*pg.mean_se(x), sg.surrogate_objective(mdp, tab, t0, t1) - ev.U, "surrogate")
     x = sg.surrogate_estimates(tab, t0, t1, ep, ev.A[ep.states, ep.actions], gamma, eps=0.2)
     assert_within_5_se(*pg.mean_se(x), sg.clipped_objective(mdp, tab, t0, t1, 0.2) - ev.U, "clipped")
+
+
+def test_step_to_kl_and_line_profile():
+    rng = np.random.default_rng(4)
+    mdp = pg.random_mdp(4, 3, 0.9, rng)
+    tab = pg.SoftmaxPolicy.tabular(4, 3)
+    t0 = rng.normal(size=(4, 3))
+    d = pg.policy_gradient(mdp, tab, t0)
+    t = sg.step_to_kl(mdp, tab, t0, d, 0.01)
+    assert sg.mean_kl(mdp, tab.probs(t0), tab.probs(t0 + t * d)) == pytest.approx(0.01, rel=1e-6)
+    steps = np.array([0.0, 0.5 * t, t])
+    prof = sg.line_profile(mdp, tab, t0, d, steps, eps_values=[0.2, np.inf])
+    for i, s in enumerate(steps):
+        th = t0 + s * d
+        assert prof["U"][i] == pytest.approx(pg.evaluate(mdp, tab.probs(th)).U, abs=1e-12)
+        assert prof["L"][i] == pytest.approx(sg.surrogate_objective(mdp, tab, t0, th), abs=1e-12)
+        assert prof["bound"][i] == pytest.approx(sg.trpo_lower_bound(mdp, tab, t0, th), abs=1e-10)
+        assert prof["bound_tv"][i] == pytest.approx(sg.trpo_lower_bound(mdp, tab, t0, th, "tv"), abs=1e-10)
+        assert prof["clipped"][0.2][i] == pytest.approx(sg.clipped_objective(mdp, tab, t0, th, 0.2), abs=1e-12)
+    np.testing.assert_allclose(prof["clipped"][np.inf], prof["L"], atol=1e-12)
+    assert prof["mean_kl"][-1] == pytest.approx(0.01, rel=1e-6)
