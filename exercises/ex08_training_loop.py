@@ -28,7 +28,8 @@ np.set_printoptions(precision=4, suppress=True)
 # estimate of $\nabla U(\theta)$, shaped like `theta`. REINFORCE is fine; a state baseline is allowed.
 #
 # The check calls your function 200 times and tests that the mean estimate agrees with the exact
-# $\nabla U$ (`pg.policy_gradient`) within 5 standard errors.
+# $\nabla U$ (`pg.policy_gradient`) within 5 standard errors; that equally seeded generators give the same
+# estimate; and that the estimates vary as much as an estimate from sampled episodes does.
 
 # %% nbgrader={"grade": false, "grade_id": "ex08-p1-sol", "locked": false, "schema_version": 3, "solution": true}
 def estimate_gradient(mdp, policy, theta, n_episodes, horizon, rng):
@@ -49,9 +50,11 @@ result = checks.check_estimate_gradient(estimate_gradient)
 # Create one `np.random.default_rng(seed)` before the loop: the same seed must give the same final $\theta$.
 # Return the final $\theta$.
 #
-# The check trains on a fixed small MDP (`checks.training_problem()`) with the settings in
-# `checks.TRAINING_SETTINGS` and passes when the exact $U$ of your final policy closes at least 90% of the gap
-# from $U(\theta_0)$ to the optimum $U^*$.
+# The check trains on a **fresh** small random MDP (of the kind of `checks.training_problem()`, which you can use
+# to try your loop) with the settings in `checks.TRAINING_SETTINGS`, and passes when the exact $U$ of your final
+# policy closes at least 90% of the gap from $U(\theta_0)$ to the optimum $U^*$, the same seed gives the same
+# $\theta$ and another seed another one. Both parts must learn from samples: while the checks run your functions,
+# the exact machinery (`pg.policy_gradient`, `pg.evaluate`, `pg.objective`, `pg.optimal_values`, ...) is switched off.
 
 # %% nbgrader={"grade": false, "grade_id": "ex08-p2-sol", "locked": false, "schema_version": 3, "solution": true}
 def train(mdp, policy, theta0, n_iters, lr, n_episodes, horizon, seed):

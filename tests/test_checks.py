@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import functools
+import types
 
 import jupytext
 import numpy as np
@@ -17,30 +18,13 @@ import pgcourse as pg
 from pgcourse import checks
 from tools.build_notebooks import ROOT
 
-EXERCISES = {
-    "ex01_occupancy": ["policy_transitions", "discounted_visits", "occupancy", "objective_from_occupancy"],
-    "ex02_exact_gradient": ["softmax_probs", "tabular_gradient", "gradient_from_score"],
-    "ex03_score_functions": ["tabular_score", "linear_score", "gaussian_score"],
-    "ex04_returns": ["episode_returns", "batch_returns", "stream_returns"],
-    "ex05_reinforce_baseline": ["reinforce_gradient", "state_baseline", "reinforce_with_baseline"],
-    "ex06_td_critic": ["td_errors", "expected_td_error", "td0_critic"],
-    "ex07_gae": ["gae_episode", "gae_batch", "gae_stream"],
-    "ex08_training_loop": ["estimate_gradient", "train"],
-}
-CHECKER = {
-    "policy_transitions": checks.check_policy_transitions, "discounted_visits": checks.check_discounted_visits,
-    "occupancy": checks.check_occupancy, "objective_from_occupancy": checks.check_objective_from_occupancy,
-    "softmax_probs": checks.check_softmax_probs, "tabular_gradient": checks.check_tabular_gradient,
-    "gradient_from_score": checks.check_gradient_from_score, "tabular_score": checks.check_tabular_score,
-    "linear_score": checks.check_linear_score, "gaussian_score": checks.check_gaussian_score,
-    "episode_returns": checks.check_episode_returns, "batch_returns": checks.check_batch_returns,
-    "stream_returns": checks.check_stream_returns, "reinforce_gradient": checks.check_reinforce_gradient,
-    "state_baseline": checks.check_state_baseline, "reinforce_with_baseline": checks.check_reinforce_with_baseline,
-    "td_errors": checks.check_td_errors, "expected_td_error": checks.check_expected_td_error,
-    "td0_critic": checks.check_td0_critic, "gae_episode": checks.check_gae_episode,
-    "gae_batch": checks.check_gae_batch, "gae_stream": checks.check_gae_stream,
-    "estimate_gradient": checks.check_estimate_gradient, "train": checks.check_training_loop,
-}
+# the package's functions as imported, unaffected by the checkers' stubs of the functions a part asks for
+# (the wrong implementations below may call them, a student's function may not)
+_pg = types.SimpleNamespace(**vars(pg))
+
+# generated from the registry (the single list of checkers): exercise -> the student functions, by part
+EXERCISES = {ex: [c.function for c in checks.checkers_of(ex)] for ex in checks.exercises()}
+CHECKER = {c.function: getattr(checks, c.name) for c in checks.REGISTRY.values()}
 PARTS = [(ex, fn) for ex, fns in EXERCISES.items() for fn in fns]
 
 
@@ -77,6 +61,27 @@ def solution_lines(exercise: str) -> list[str]:
 
 def test_every_checker_is_covered():
     assert set(CHECKER.values()) == {getattr(checks, n) for n in checks.__all__ if n.startswith("check_")}
+    assert len(CHECKER) == len(checks.REGISTRY)  # student function names are unique across exercises
+    assert {name for name, _, _ in MISTAKES} == set(CHECKER)  # every checker has typical mistakes tested
+    for c in checks.REGISTRY.values():
+        assert c.name in checks.__doc__ and c.exercise in checks.__doc__
+
+
+def test_registry_matches_the_solutions():
+    """Each solution's graded cell exNN-pk calls the checker registered for Part k, with the function of that
+    part; the parts a checker `uses` come before it and have a reference."""
+    for exercise in EXERCISES:
+        nb = jupytext.read(ROOT / "solutions" / f"{exercise}.py")
+        graded = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+                  if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+        chks = checks.checkers_of(exercise)
+        assert sorted(graded) == sorted(c.grade_id for c in chks), exercise
+        for c in chks:
+            assert f"checks.{c.name}({c.function})" in graded[c.grade_id], (c.grade_id, graded[c.grade_id])
+            assert callable(solution(exercise)[c.function])
+            for used in c.uses:
+                earlier = next(u for u in chks if u.function == used)
+                assert earlier.part < c.part and callable(earlier.reference), (c.name, used)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -157,7 +162,7 @@ def test_messages_never_show_the_solution(capsys):
 # ---------------------------------------------------------------------------------------------------
 
 def _ep_returns(ep, gamma):
-    return pg.discounted_returns(ep.rewards, gamma, ep.mask)
+    return _pg.discounted_returns(ep.rewards, gamma, ep.mask)
 
 
 def _solve_visits(P_pi, mu, gamma, transpose=True):
@@ -185,13 +190,13 @@ def _naive_softmax(theta):
 
 
 def _tab_grad(mdp, theta, weight="visits", use="A"):
-    ev = pg.evaluate(mdp, pg.softmax(theta, axis=1))
+    ev = _pg.evaluate(mdp, _pg.softmax(theta, axis=1))
     w = {"visits": ev.visits, "d": ev.d}[weight]
     return w[:, None] * ev.pi * getattr(ev, use)
 
 
 def _score_grad(mdp, policy, theta, d="d", factor=True, use="Q"):
-    ev = pg.evaluate(mdp, policy.probs(theta))
+    ev = _pg.evaluate(mdp, policy.probs(theta))
     s, a = np.meshgrid(np.arange(mdp.S), np.arange(mdp.A), indexing="ij")
     dd = ev.d if d == "d" else np.full(mdp.S, 1 / mdp.S)
     g = np.einsum("sa,sak->k", dd[:, None] * ev.pi * getattr(ev, use), policy.grad_log_prob(theta, s, a))
@@ -263,7 +268,7 @@ def _td(ep, V, gamma, boot_terminal=False, boot_trunc=True, mask=True):
 
 def _td0(ep, gamma, V0, n_sweeps=500, mc=False, **kw):
     if mc:
-        V = pg.mc_values(ep, gamma, V0.shape[0])
+        V = _pg.mc_values(ep, S=V0.shape[0], gamma=gamma)
         V[V0.shape[0] - 1] = V0[-1]
         return V
     V = V0.copy()
@@ -301,7 +306,7 @@ def _gae_s(r, v, nv, term, trunc, gamma, lam, cut="both", boot_terminal=False, b
 
 
 def _est(mdp, policy, theta, N, T, rng, sign=1.0, disc=True):
-    ep = pg.sample_episodes(mdp, policy.probs(theta), N, T, rng)
+    ep = _pg.sample_episodes(mdp, policy.probs(theta), N, T, rng)
     return sign * _rf(policy, theta, ep, mdp.gamma, disc=disc)
 
 
@@ -330,7 +335,7 @@ MISTAKES = [
     ("objective_from_occupancy", lambda rho, R, g: (rho * R).sum() * (1 - g), "multiplied by (1-gamma)"),
     # ex02
     ("softmax_probs", _naive_softmax, "unstable for large logits"),
-    ("softmax_probs", lambda th: pg.softmax(th, axis=0), "wrong axis"),
+    ("softmax_probs", lambda th: _pg.softmax(th, axis=0), "wrong axis"),
     ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th, weight="d"), "1/(1-gamma) factor is missing"),
     ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th, use="Q"), "advantage A = Q - V"),
     ("tabular_gradient", lambda mdp, th: -_tab_grad(mdp, th), "sign flipped"),
@@ -350,7 +355,7 @@ MISTAKES = [
     ("episode_returns", lambda r, g: np.full(len(r), ref("episode_returns")(r, g)[0]), "G_0 used instead of G_t"),
     ("episode_returns", lambda r, g: np.cumsum(g ** np.arange(len(r)) * r), "past rewards"),
     ("episode_returns", _returns_forward, "discounted from the episode start"),
-    ("batch_returns", lambda r, g, m: pg.discounted_returns(r, g), "mask ignored"),
+    ("batch_returns", lambda r, g, m: _pg.discounted_returns(r, g), "mask ignored"),
     ("batch_returns", _batch_flat, "returns not reset between episodes"),
     ("stream_returns", lambda r, d, g: ref("episode_returns")(r, g), "returns not reset between episodes"),
     # ex05
@@ -427,13 +432,13 @@ def _rf_steps(policy, theta, ep, gamma):
 
 
 def _rf_undiscounted_G(policy, theta, ep, gamma):
-    G = pg.discounted_returns(ep.rewards, 1.0, ep.mask)
+    G = _pg.discounted_returns(ep.rewards, 1.0, ep.mask)
     w = gamma ** np.arange(ep.horizon) * G * ep.mask / ep.n_episodes
     return policy.score_sum(theta, ep.states, ep.actions, w)
 
 
 def _tabular_onehot_minus_pi_everywhere(th, s, a):
-    out = -pg.softmax(th, axis=1)
+    out = -_pg.softmax(th, axis=1)
     out[s, a] += 1.0
     return out
 
@@ -448,18 +453,18 @@ def _tabular_uniform(th, s, a):
 def _tabular_diag(th, s, a):
     out = np.zeros_like(th)
     out[s, a] = 1.0
-    return out * (1 - pg.softmax(th, axis=1))
+    return out * (1 - _pg.softmax(th, axis=1))
 
 
 def _score_grad_no_pi(mdp, policy, theta):
-    ev = pg.evaluate(mdp, policy.probs(theta))
+    ev = _pg.evaluate(mdp, policy.probs(theta))
     s, a = np.meshgrid(np.arange(mdp.S), np.arange(mdp.A), indexing="ij")
     return np.einsum("sa,sak->k", ev.d[:, None] * ev.Q, policy.grad_log_prob(theta, s, a)) / (1 - mdp.gamma)
 
 
 def _score_grad_mu(mdp, policy, theta):
-    ev = pg.evaluate(mdp, policy.probs(theta))
-    return pg.score_expectation(mdp, policy, theta, ev.Q, d=np.array(mdp.mu)) / (1 - mdp.gamma)
+    ev = _pg.evaluate(mdp, policy.probs(theta))
+    return _pg.score_expectation(mdp, policy, theta, ev.Q, d=np.array(mdp.mu)) / (1 - mdp.gamma)
 
 
 def _exp_td(mdp, V, boot_terminal=False, zero_terminal_rows=True, gamma=None):
@@ -483,12 +488,12 @@ MISTAKES += [
     ("softmax_probs", lambda th: np.exp(th - th.max()) / np.exp(th - th.max()).sum(), "whole table"),
     ("softmax_probs", lambda th: np.exp(th - th.max(axis=1, keepdims=True)), "do not sum to 1"),
     ("softmax_probs", lambda th: th / th.sum(axis=1, keepdims=True), "exponentiate"),
-    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th) / pg.softmax(th, axis=1), "pi(a|s) factor is missing"),
-    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th, weight="d") / pg.evaluate(
-        mdp, pg.softmax(th, axis=1)).d[:, None], "state weighting is missing"),
+    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th) / _pg.softmax(th, axis=1), "pi(a|s) factor is missing"),
+    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th, weight="d") / _pg.evaluate(
+        mdp, _pg.softmax(th, axis=1)).d[:, None], "state weighting is missing"),
     ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th) / (1 - mdp.gamma), "twice"),
-    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th, weight="d") / pg.evaluate(
-        mdp, pg.softmax(th, axis=1)).d[:, None] * mdp.mu[:, None], "start distribution mu"),
+    ("tabular_gradient", lambda mdp, th: _tab_grad(mdp, th, weight="d") / _pg.evaluate(
+        mdp, _pg.softmax(th, axis=1)).d[:, None] * mdp.mu[:, None], "start distribution mu"),
     ("gradient_from_score", lambda m, p, th: _score_grad(m, p, th) / (1 - m.gamma), "twice"),
     ("gradient_from_score", _score_grad_mu, "weighted the states by mu"),
     ("gradient_from_score", _score_grad_no_pi, "a ~ pi(.|s) is missing"),
@@ -504,9 +509,9 @@ MISTAKES += [
     # ex04
     ("episode_returns", lambda r, g: np.append(_ep_ret(r, g)[1:], 0.0), "G_t includes r_t itself"),
     ("episode_returns", lambda r, g: _ep_ret(r, g)[0], "one G_t per time step"),
-    ("batch_returns", lambda r, g, m: pg.discounted_returns(r, g) * m, "masked the output but not the rewards"),
-    ("batch_returns", lambda r, g, m: pg.discounted_returns(r, 1.0, m), "gamma is missing"),
-    ("batch_returns", lambda r, g, m: np.repeat(pg.discounted_returns(r, g, m)[:, :1], r.shape[1], axis=1) * m,
+    ("batch_returns", lambda r, g, m: _pg.discounted_returns(r, g) * m, "masked the output but not the rewards"),
+    ("batch_returns", lambda r, g, m: _pg.discounted_returns(r, 1.0, m), "gamma is missing"),
+    ("batch_returns", lambda r, g, m: np.repeat(_pg.discounted_returns(r, g, m)[:, :1], r.shape[1], axis=1) * m,
      "G_0 used instead of G_t"),
     ("stream_returns", _stream_late, "reset one step late"),
     ("stream_returns", lambda r, d, g: ref("stream_returns")(np.where(d, 0.0, r), d, g), "last reward"),
@@ -597,5 +602,119 @@ def test_result_object():
 
 def test_training_problem_is_fixed():
     mdp, pol, theta0, U0, U_star = checks.training_problem()
-    assert U_star > U0 and np.isclose(pg.objective(mdp, pol, theta0), U0)
+    assert U_star > U0 and np.isclose(_pg.objective(mdp, pol, theta0), U0)
     assert checks.training_problem()[3] == U0
+
+
+# ---------------------------------------------------------------------------------------------------
+# the checker fixes of issue 12: every escape route of a student's function becomes a clear failed result
+# ---------------------------------------------------------------------------------------------------
+
+def _exits(*a):
+    import sys
+    sys.exit(3)
+
+
+def _interrupts(*a):
+    raise KeyboardInterrupt
+
+
+def _base(*a):
+    class Odd(BaseException):
+        pass
+    raise Odd("odd")
+
+
+class _BadArray:
+    def __array__(self, *a, **k):
+        raise RuntimeError("no array for you")
+
+
+@pytest.mark.parametrize("fn,needle", [(_exits, "sys.exit(3)"), (_interrupts, "interrupted"), (_base, "raised Odd"),
+                                       (lambda *a: _BadArray(), "could not be turned into an array"),
+                                       (lambda r, g: ref("episode_returns")(r, g) + 5j, "complex")])
+def test_escapes_and_odd_return_values_are_the_students(fn, needle):
+    r = checks.check_episode_returns(fn, seed=1, quiet=True)
+    assert not r and needle in r.message, r.message
+    assert "bug in pgcourse" not in r.message
+
+
+def test_time_limit_stops_an_endless_loop():
+    def forever(r, g):
+        while True:
+            pass
+    r = checks.check_episode_returns(forever, seed=1, quiet=True, time_limit=0.5)
+    assert not r and "time limit" in r.message and "0.5 s" in r.message, r.message
+    assert checks.check_episode_returns(ref("episode_returns"), seed=1, quiet=True, time_limit=5)
+
+
+def test_one_element_list_and_array_are_the_same():
+    f = ref("objective_from_occupancy")
+    for wrap in (lambda u: [u], lambda u: np.array([u]), lambda u: (u,), lambda u: np.array([[u]])):
+        r = checks.check_objective_from_occupancy(lambda *a, w=wrap: w(f(*a)), seed=2, quiet=True)
+        assert r.passed, r.message
+    r = checks.check_objective_from_occupancy(lambda *a: [f(*a), f(*a)], seed=2, quiet=True)
+    assert not r and "one number" in r.message
+
+
+def test_forbidden_package_function_is_named_and_restored():
+    r = checks.check_episode_returns(lambda rw, g: pg.discounted_returns(rw[None], g)[0], seed=1, quiet=True)
+    r2 = checks.check_gae_batch(lambda ep, V, g, lam: pg.gae(ep, V, g, lam), seed=1, quiet=True)
+    assert not r and "pg.discounted_returns is not available in this part: it is what this part asks" in r.message, \
+        r.message
+    assert not r2 and "pg.gae is not available in this part" in r2.message, r2.message
+    # nothing stays patched
+    assert pg.gae is _pg.gae and pg.estimators.gae is _pg.gae and pg.discounted_returns is _pg.discounted_returns
+    assert checks.check_tabular_score(lambda th, s, a: pg.SoftmaxPolicy.tabular(*th.shape).grad_log_prob(th, s, a),
+                                      seed=1, quiet=True).passed is False
+    assert not getattr(pg.SoftmaxPolicy.grad_log_prob, "__pgcourse_forbidden__", False)
+
+
+def test_td0_critic_zeroing_unvisited_states_gets_the_hint():
+    f = ref("td0_critic")
+
+    def zeroed(ep, g, V0):
+        V = np.array(f(ep, g, V0))
+        seen = np.bincount(ep.states[ep.mask.astype(bool)], minlength=V.size) > 0
+        V[~seen] = 0.0
+        return V
+    r = checks.check_td0_critic(zeroed, seed=4, quiet=True)
+    assert not r and "never visited" in r.message and "Not converged" not in r.message, r.message
+
+
+def test_exact_gradient_plus_noise_is_not_an_estimator():
+    def exact_plus_noise(mdp, policy, theta, N, T, rng):
+        exact = _pg.policy_gradient(mdp, policy, theta)  # the original, not the stub: as if copied elsewhere
+        return exact + 1e-3 * rng.normal(size=exact.shape)
+
+    def via_pg(mdp, policy, theta, N, T, rng):
+        return pg.policy_gradient(mdp, policy, theta) + 0.1 * rng.normal(size=theta.shape)
+    r = checks.check_estimate_gradient(exact_plus_noise, seed=11, quiet=True)
+    assert not r and "hardly vary" in r.message, r.message
+    r = checks.check_estimate_gradient(via_pg, seed=11, quiet=True)
+    assert not r and "pg.policy_gradient is not available in this part: this part must learn" in r.message, r.message
+
+
+def test_greedy_theta_from_the_exact_machinery_is_not_training():
+    def greedy(mdp, policy, theta0, n_iters, lr, N, T, seed):  # exact value iteration, written with numpy
+        P, R, live = np.asarray(mdp.P), np.asarray(mdp.R), ~np.asarray(mdp.terminal)
+        V = np.zeros(mdp.S)
+        for _ in range(500):
+            Q = R + mdp.gamma * P @ (V * live)
+            V = Q.max(axis=1)
+        return 50.0 * (Q == Q.max(axis=1, keepdims=True))
+
+    def via_pg(mdp, policy, theta0, n_iters, lr, N, T, seed):
+        _, Q = pg.optimal_values(mdp)
+        return 50.0 * (Q == Q.max(axis=1, keepdims=True))
+    r = checks.check_training_loop(greedy, seed=3, quiet=True)
+    assert not r and "different seeds gave the same theta" in r.message, r.message
+    r = checks.check_training_loop(via_pg, seed=3, quiet=True)
+    assert not r and "pg.optimal_values is not available in this part" in r.message, r.message
+
+
+def test_training_check_uses_a_fresh_mdp():
+    a = checks.training_case(np.random.default_rng(1))[0]
+    b = checks.training_case(np.random.default_rng(2))[0]
+    assert not np.array_equal(np.asarray(a.P), np.asarray(b.P))
+    assert not np.array_equal(np.asarray(a.P), np.asarray(checks.training_problem()[0].P))
