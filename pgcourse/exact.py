@@ -20,10 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._validate import (as_count, as_float_array, as_mdp, as_policy_matrix, as_scalar, as_softmax_policy,
-                        check_episodic)
+from ._validate import as_count, as_float_array, as_mdp, as_policy_matrix, as_scalar, as_softmax_policy, check_episodic
 from .mdp import TabularMDP
+from .policies import SoftmaxPolicy
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Evaluation:
     tau: float = 0.0
 
 
-def evaluate(mdp: TabularMDP, pi, tau: float = 0.0) -> Evaluation:
+def evaluate(mdp: TabularMDP, pi: ArrayLike, tau: float = 0.0) -> Evaluation:
     """Exact V, Q, A, U, visits, d, rho of the policy pi (S, A) by two linear solves.
 
     tau > 0: the entropy-regularised values, every step paying r(s, a) - tau log pi(a|s) (0 log 0 = 0):
@@ -100,14 +101,15 @@ def _evaluate(mdp: TabularMDP, pi: np.ndarray, tau: float = 0.0) -> Evaluation:
                       rho=d[:, None] * pi, pi=pi, effective_horizon=H, tau=tau)
 
 
-def _check_args(mdp, policy, theta):
+def _check_args(mdp: TabularMDP, policy: SoftmaxPolicy,
+                theta: ArrayLike) -> tuple[TabularMDP, SoftmaxPolicy, np.ndarray]:
     """(mdp, policy, theta) validated: a TabularMDP, a SoftmaxPolicy for its S and A, theta of its shape."""
     mdp = as_mdp(mdp)
     policy = as_softmax_policy(policy, mdp)
     return mdp, policy, policy.check_theta(theta)
 
 
-def _probs(mdp: TabularMDP, policy, theta: np.ndarray) -> np.ndarray:
+def _probs(mdp: TabularMDP, policy: SoftmaxPolicy, theta: np.ndarray) -> np.ndarray:
     """pi_theta (S, A), checked episodic when gamma = 1."""
     pi = policy.probs(theta)
     if mdp.gamma == 1.0:
@@ -115,7 +117,7 @@ def _probs(mdp: TabularMDP, policy, theta: np.ndarray) -> np.ndarray:
     return pi
 
 
-def policy_gradient(mdp: TabularMDP, policy, theta, tau: float = 0.0) -> np.ndarray:
+def policy_gradient(mdp: TabularMDP, policy: SoftmaxPolicy, theta: ArrayLike, tau: float = 0.0) -> np.ndarray:
     """Exact gradient of U (U_tau for tau > 0) at theta, same shape as theta:
 
         grad U = sum_s visits(s) sum_a grad pi(a|s) Q(s, a)
@@ -132,7 +134,7 @@ def policy_gradient(mdp: TabularMDP, policy, theta, tau: float = 0.0) -> np.ndar
     return _policy_gradient(mdp, policy, theta, tau)
 
 
-def _policy_gradient(mdp: TabularMDP, policy, theta: np.ndarray, tau: float = 0.0) -> np.ndarray:
+def _policy_gradient(mdp: TabularMDP, policy: SoftmaxPolicy, theta: np.ndarray, tau: float = 0.0) -> np.ndarray:
     """policy_gradient without validation."""
     ev = _evaluate(mdp, _probs(mdp, policy, theta), tau)
     C = ev.visits[:, None] * ev.pi * ev.A
@@ -141,7 +143,8 @@ def _policy_gradient(mdp: TabularMDP, policy, theta: np.ndarray, tau: float = 0.
     return policy.contract(C)
 
 
-def score_expectation(mdp: TabularMDP, policy, theta, weights, d=None) -> np.ndarray:
+def score_expectation(mdp: TabularMDP, policy: SoftmaxPolicy, theta: ArrayLike, weights: ArrayLike,
+                      d: ArrayLike | None = None) -> np.ndarray:
     """E_{s~d, a~pi}[grad log pi(a|s) weights(s, a)] computed exactly (a sum over all (s, a)).
 
     weights: (S, A), e.g. Q, A, or a baseline b(s) broadcast over actions. d: (S,) state weights,
@@ -152,7 +155,9 @@ def score_expectation(mdp: TabularMDP, policy, theta, weights, d=None) -> np.nda
     w = as_float_array(weights, "weights", shape=(mdp.S, mdp.A))
     pi = policy.probs(theta)
     if d is None:
-        d = evaluate(mdp, pi).d
+        if mdp.gamma == 1.0:
+            check_episodic(mdp, pi)
+        d = _evaluate(mdp, pi).d
     else:
         d = as_float_array(d, "d", shape=(mdp.S,))
     # sum_a pi (phi_a - phibar) w_a = contract(pi * (w - sum_b pi_b w_b))
@@ -160,18 +165,19 @@ def score_expectation(mdp: TabularMDP, policy, theta, weights, d=None) -> np.nda
     return policy.contract(d[:, None] * pi * (w - wbar))
 
 
-def objective(mdp: TabularMDP, policy, theta, tau: float = 0.0) -> float:
+def objective(mdp: TabularMDP, policy: SoftmaxPolicy, theta: ArrayLike, tau: float = 0.0) -> float:
     """U(theta) = mu . V^{pi_theta} (U_tau = mu . V_tau for tau > 0, see `evaluate`)."""
     mdp, policy, theta = _check_args(mdp, policy, theta)
     return _objective(mdp, policy, theta, as_scalar(tau, "tau", low=0.0))
 
 
-def _objective(mdp: TabularMDP, policy, theta: np.ndarray, tau: float = 0.0) -> float:
+def _objective(mdp: TabularMDP, policy: SoftmaxPolicy, theta: np.ndarray, tau: float = 0.0) -> float:
     """objective without validation."""
     return _evaluate(mdp, _probs(mdp, policy, theta), tau).U
 
 
-def finite_difference_gradient(mdp: TabularMDP, policy, theta, eps: float = 1e-5, tau: float = 0.0) -> np.ndarray:
+def finite_difference_gradient(mdp: TabularMDP, policy: SoftmaxPolicy, theta: ArrayLike, eps: float = 1e-5,
+                               tau: float = 0.0) -> np.ndarray:
     """Central finite differences of U (U_tau): (U(theta + eps e_i) - U(theta - eps e_i)) / (2 eps), per
     coordinate. Validates once; the 2 theta.size evaluations run unvalidated."""
     mdp, policy, theta = _check_args(mdp, policy, theta)
@@ -208,7 +214,7 @@ def optimal_values(mdp: TabularMDP) -> tuple[np.ndarray, np.ndarray]:
 
 # ---- exact expectations of the sampled estimators (TD errors, GAE, their gradient estimates) ----
 
-def expected_td_error(mdp: TabularMDP, V_hat) -> np.ndarray:
+def expected_td_error(mdp: TabularMDP, V_hat: ArrayLike) -> np.ndarray:
     """Exact E[delta_t | s_t = s, a_t = a] for the critic V_hat (S,), shape (S, A):
 
         E[delta | s, a] = r(s, a) + gamma sum_s' P[s, a, s'] V_hat(s') [s' not terminal] - V_hat(s).
@@ -216,24 +222,33 @@ def expected_td_error(mdp: TabularMDP, V_hat) -> np.ndarray:
     No bootstrap from a terminal next state (as in `td_errors`); rows of terminal states are 0 (never a real
     step). With the true V this is Q - V = A; with V_hat = V + e it is A + gamma P e - e."""
     mdp = as_mdp(mdp)
-    V_hat = as_float_array(V_hat, "V_hat", shape=(mdp.S,))
+    return _expected_td_error(mdp, as_float_array(V_hat, "V_hat", shape=(mdp.S,)))
+
+
+def _expected_td_error(mdp: TabularMDP, V_hat: np.ndarray) -> np.ndarray:
+    """expected_td_error without validation."""
     Vl = V_hat * ~mdp.terminal
     D = mdp.R + mdp.gamma * mdp.P @ Vl - Vl[:, None]
     D[mdp.terminal] = 0.0
     return D
 
 
-def pair_chain(mdp, pi) -> np.ndarray:
+def pair_chain(mdp: TabularMDP, pi: ArrayLike) -> np.ndarray:
     """The state-action chain of the episode while it runs, (S*A, S*A):
     M[(s, a), (s', a')] = P[s, a, s'] [s' not terminal] pi(a'|s'). (M^l w)(s, a) = E[w(s_{t+l}, a_{t+l}) ;
     still running at t+l | s_t = s, a_t = a]."""
     mdp = as_mdp(mdp)
-    pi = as_policy_matrix(pi, mdp.S, mdp.A)
+    return _pair_chain(mdp, as_policy_matrix(pi, mdp.S, mdp.A))
+
+
+def _pair_chain(mdp: TabularMDP, pi: np.ndarray) -> np.ndarray:
+    """pair_chain without validation."""
     M = (mdp.P * ~mdp.terminal)[:, :, :, None] * pi[None, None, :, :]
     return M.reshape(mdp.S * mdp.A, mdp.S * mdp.A)
 
 
-def expected_gae(mdp, pi, V_hat, lam, n_steps=None) -> np.ndarray:
+def expected_gae(mdp: TabularMDP, pi: ArrayLike, V_hat: ArrayLike, lam: float,
+                 n_steps: int | None = None) -> np.ndarray:
     """Exact A_lam(s, a) = E[sum_l (gamma lam)^l delta_{t+l} | s_t = s, a_t = a] for the critic V_hat, (S, A).
 
     With D = expected_td_error(mdp, V_hat) and M = pair_chain(mdp, pi):
@@ -244,11 +259,12 @@ def expected_gae(mdp, pi, V_hat, lam, n_steps=None) -> np.ndarray:
     mdp = as_mdp(mdp)
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)
     D = expected_td_error(mdp, V_hat).ravel()
-    M = pair_chain(mdp, pi)
+    pi = as_policy_matrix(pi, mdp.S, mdp.A)
+    M = _pair_chain(mdp, pi)
     c = mdp.gamma * lam
     if n_steps is None:
         if c == 1.0:  # the series is finite only if every state ends its episode under pi
-            check_episodic(mdp, as_policy_matrix(pi, mdp.S, mdp.A))
+            check_episodic(mdp, pi)
         return np.linalg.solve(np.eye(D.size) - c * M, D).reshape(mdp.S, mdp.A)
     k = as_count(n_steps, "n_steps")
     x, term = D.copy(), D.copy()
@@ -258,12 +274,15 @@ def expected_gae(mdp, pi, V_hat, lam, n_steps=None) -> np.ndarray:
     return x.reshape(mdp.S, mdp.A)
 
 
-def alive_distributions(mdp, pi, horizon) -> np.ndarray:
+def alive_distributions(mdp: TabularMDP, pi: ArrayLike, horizon: int) -> np.ndarray:
     """p (T, S): p[t, s] = Pr(s_t = s and the episode still running at t), s_0 ~ mu, t < T = horizon.
     p[t+1] = (p[t] P_pi) restricted to non-terminal states."""
     mdp = as_mdp(mdp)
-    pi = as_policy_matrix(pi, mdp.S, mdp.A)
-    T = as_count(horizon, "horizon")
+    return _alive_distributions(mdp, as_policy_matrix(pi, mdp.S, mdp.A), as_count(horizon, "horizon"))
+
+
+def _alive_distributions(mdp: TabularMDP, pi: np.ndarray, T: int) -> np.ndarray:
+    """alive_distributions without validation."""
     P_pi = np.einsum("sa,sat->st", pi, mdp.P)
     live = ~mdp.terminal
     p = np.zeros((T, mdp.S))
@@ -273,7 +292,8 @@ def alive_distributions(mdp, pi, horizon) -> np.ndarray:
     return p
 
 
-def expected_gradient_estimate(mdp, policy, theta, V_hat, lam, horizon) -> np.ndarray:
+def expected_gradient_estimate(mdp: TabularMDP, policy: SoftmaxPolicy, theta: ArrayLike, V_hat: ArrayLike,
+                               lam: float, horizon: int) -> np.ndarray:
     """Exact expectation of the GAE gradient estimate on episodes cut at T = horizon, theta's shape:
 
         E[1/N sum_n sum_{t<T} gamma^t grad log pi(a_t|s_t) A^GAE_t]
@@ -287,9 +307,10 @@ def expected_gradient_estimate(mdp, policy, theta, V_hat, lam, horizon) -> np.nd
     pi = policy.probs(policy.check_theta(theta))
     T = as_count(horizon, "horizon")
     lam = as_scalar(lam, "lam", low=0.0, high=1.0)
-    p = alive_distributions(mdp, pi, T)
-    D = expected_td_error(mdp, V_hat).ravel()
-    M = pair_chain(mdp, pi)
+    V_hat = as_float_array(V_hat, "V_hat", shape=(mdp.S,))
+    p = _alive_distributions(mdp, pi, T)
+    D = _expected_td_error(mdp, V_hat).ravel()
+    M = _pair_chain(mdp, pi)
     c = mdp.gamma * lam
     C = np.zeros((mdp.S, mdp.A))
     Ak = D.copy()  # k = 1 step left: t = T - 1
