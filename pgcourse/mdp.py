@@ -42,7 +42,8 @@ class TabularMDP:
     Fields (read-only arrays; an MDP never changes after construction):
     P (S, A, S) = sum_r p(s', r | s, a); R (S, A) expected reward r(s, a) = sum_{s', r} p(s', r | s, a) r;
     mu (S,); terminal (S,) bool; gamma; S; A.
-    The outcome table, padded to M = the largest number of outcomes of any (s, a) with probability 0:
+    The outcome table, each (s, a) padded with probability-0 entries to M = the largest number of outcomes
+    of any (s, a) (built on first use):
     outcome_next (S, A, M) int s', outcome_prob (S, A, M) p(s', r | s, a), outcome_reward (S, A, M) r.
     Outcomes of each (s, a) come first, ordered by (s', r); a terminal state has the single outcome
     (itself, reward 0).
@@ -154,7 +155,7 @@ class TabularMDP:
         s = _as_index(s, "s", self.S)
         a = _as_index(a, "a", self.A)
         nxt, prob, rew = (x[s, a] for x in self._outcome_arrays())
-        return [(float(p), int(n), float(r)) for p, n, r in zip(prob, nxt, rew) if p > 0]
+        return [(float(p), int(n), float(r)) for p, n, r in zip(prob, nxt, rew, strict=True) if p > 0]
 
     @property
     def episodic(self) -> bool:
@@ -246,8 +247,9 @@ def _show(row) -> str:
 def _outcome_rows(outcomes, S: int, A: int):
     """Validated, merged outcome lists: rows[s][a] = [(next_state, reward, prob), ...] sorted by
     (next_state, reward), probabilities > 0 and summing to 1."""
-    if isinstance(outcomes, (str, bytes, np.ndarray)) or not hasattr(outcomes, "__getitem__"):
-        raise TypeError(f"outcomes must be a sequence (or dict) of S lists of A outcome lists, got {type(outcomes).__name__}")
+    if isinstance(outcomes, (str, bytes)) or not hasattr(outcomes, "__getitem__"):
+        raise TypeError("outcomes must be a sequence (or dict) of S lists of A outcome lists, "
+                        f"got {type(outcomes).__name__}")
     try:
         n = len(outcomes)
     except TypeError:
