@@ -23,13 +23,13 @@ from .learning import History, train
 from .mdp import TabularMDP, random_mdp
 from .natural import compatible_critic, fisher_matrix, natural_gradient
 from .policies import GaussianPolicy, SoftmaxPolicy, softmax
-from .sampling import Episodes, sample_episodes, visitation_frequencies
-from .surrogate import (clipped_gradient, clipped_objective, clipped_objective_max, greedy_policy,
-                        kl_constrained_step, kl_divergence, max_kl, max_tv, mean_kl, performance_difference,
-                        line_profile, step_to_kl, surrogate_estimates, surrogate_gradient, surrogate_objective,
-                        trpo_constant, trpo_lower_bound)
 from .problems import (critic_error_direction, demo_grid_policy, frozen_lake_lab, gradient_demo_problem,
                        reward_shifted, td_demo_problem)
+from .sampling import Episodes, sample_episodes, visitation_frequencies
+from .surrogate import (clipped_gradient, clipped_objective, clipped_objective_max, greedy_policy,
+                        kl_constrained_step, kl_divergence, line_profile, max_kl, max_tv, mean_kl,
+                        performance_difference, step_to_kl, surrogate_estimates, surrogate_gradient,
+                        surrogate_objective, trpo_constant, trpo_lower_bound)
 
 __version__ = "0.1.0"
 
@@ -39,7 +39,8 @@ __all__ = [
     "SoftmaxPolicy", "GaussianPolicy", "softmax", "Episodes", "sample_episodes", "visitation_frequencies",
     "discounted_returns", "td_errors", "gae", "advantage_gradient", "reinforce_gradient", "mc_values",
     "td0_values", "n_step_advantages", "per_episode_gradients", "expected_td_error", "expected_gae", "pair_chain",
-    "alive_distributions", "expected_gradient_estimate", "chain_ab", "short_corridor", "short_corridor_policy", "gridworld", "frozen_lake",
+    "alive_distributions", "expected_gradient_estimate", "chain_ab", "short_corridor", "short_corridor_policy",
+    "gridworld", "frozen_lake",
     "from_gymnasium", "GridMDP", "ACTION_NAMES", "QuadraticBandit", "LinearQuadratic", "History", "train",
     # analysis: bias, variance and estimator scores
     "mean_se", "total_variance", "total_variation", "cosine", "per_pair_means", "running_mean_se",
