@@ -1,0 +1,94 @@
+"""Explorer of notebook 09: U, the surrogate L_old, PPO's clipped objective and TRPO's lower bound along a step.
+
+Views only: every number comes from `pg.line_profile` (pgcourse/surrogate.py), computed once at load on a grid
+of step sizes and clip ranges; a slider move only picks a grid point and redraws.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import pgcourse as pg
+
+from ._explorer import Explorer, axes, register, slider
+
+OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+"""Colour-blind-safe palette (Okabe & Ito), used by the Part II explorers."""
+
+STEPS_09 = np.round(np.concatenate([np.arange(0.0, 0.25, 0.01), np.arange(0.25, 3.001, 0.05)]), 3)
+"""Step sizes t of notebook 09's ray theta_old + t * natural_gradient / |natural_gradient|: fine near 0,
+where TRPO's bound is informative, coarser up to 3, where clipping matters."""
+EPS_09 = np.array([float(f"{t:.3g}") for t in np.geomspace(1e-3, 3.0, 36)])
+"""Step sizes t of notebook 09's ray theta_old + t * natural_gradient / |natural_gradient| (log-spaced)."""
+EPS_09 = np.round(np.arange(0.05, 0.51, 0.05), 2)
+"""Clip ranges eps of notebook 09's explorer."""
+
+
+def surrogate_problem(seed: int = 9):
+    """Notebook 09's problem: a random 5-state, 3-action MDP (gamma 0.9, outcome-dependent rewards), a tabular
+    softmax policy at a random theta_old, and the unit natural-gradient direction there."""
+    rng = np.random.default_rng(seed)
+    mdp = pg.random_mdp(5, 3, 0.9, rng, reward_noise=1.0)
+    policy = pg.SoftmaxPolicy.tabular(5, 3)
+    theta_old = rng.normal(size=(5, 3))
+    n = pg.natural_gradient(mdp, policy, theta_old)
+    return mdp, policy, theta_old, n / np.linalg.norm(n)
+
+
+@register("09_surrogates_trust_regions")
+def surrogate_explorer(step: float = 0.05, eps: float = 0.2, seed: int = 9) -> Explorer:
+    """Move along theta_old + t u (u the unit natural gradient): exact U, the surrogate L_old, the clipped
+    objective for the chosen eps, and TRPO's bound L - C max KL; right, the mean and max KL and the range of
+    the probability ratios pi_theta / pi_old."""
+    mdp, policy, theta_old, u = surrogate_problem(seed)
+    prof = pg.line_profile(mdp, policy, theta_old, u, STEPS_09, eps_values=list(EPS_09))
+
+    def nearest(grid, x):
+        return int(np.abs(np.asarray(grid) - x).argmin())
+
+    def compute(fig, step, eps):
+        i, j = nearest(STEPS_09, step), nearest(EPS_09, eps)
+        t, e = STEPS_09[i], float(EPS_09[j])
+        clip = prof["clipped"][e]
+        ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.25)
+        x, U0 = STEPS_09, prof["U_old"]
+        near = x <= 0.25
+        curves = [(prof["U"], "-", 0, 2.0, "U(theta) - U_old, exact"),
+                  (prof["L"], "--", 5, 1.6, "surrogate L_old - U_old"),
+                  (clip, "-.", 6, 1.6, f"clipped (eps {e:.2f}) - U_old"),
+                  (prof["bound"], ":", 3, 2.0, "TRPO bound - U_old")]
+        panels = ((ax1, near, "near theta_old: TRPO's bound"), (ax2, x >= 0, "far: the clipped objective"))
+        for ax, sel, title in panels:
+            for y, ls, c, lw, lab in curves:
+                ax.plot(x[sel], (y - U0)[sel], ls, color=OKABE_ITO[c], lw=lw, label=lab)
+            top = max((prof["U"] - U0)[sel].max(), (prof["L"] - U0)[sel].max())
+            ax.set_ylim(-0.6 * top, 1.1 * top)
+            ax.axhline(0.0, color="0.6", lw=0.8)
+            if t <= x[sel].max():
+                ax.axvline(t, color="0.6", lw=0.8)
+                ax.plot([t] * 4, [y[i] - U0 for y, *_ in curves], "o", color="0.3", ms=4)
+            ax.set_xlabel("step t along the unit natural gradient")
+            ax.set_title(title, fontsize=9, y=1.0)
+        ax1.set_ylabel("improvement over U(theta_old)")
+        ax1.legend(fontsize=7, loc="lower left")
+        return (f"step t = {t:.2f}   eps = {e:.2f}   C = 4 eps_A gamma/(1-gamma)^2 = {prof['C']:.1f}\n"
+                f"U(theta) - U_old           = {prof['U'][i] - U0:+.4f}\n"
+                f"L_old(theta) - U_old       = {prof['L'][i] - U0:+.4f}\n"
+                f"clipped(theta) - U_old     = {clip[i] - U0:+.4f}\n"
+                f"bound L - C max KL - U_old = {prof['bound'][i] - U0:+.4f}\n"
+                f"max KL = {prof['max_kl'][i]:.5f}   mean KL = {prof['mean_kl'][i]:.5f}   "
+                f"ratios pi/pi_old in [{prof['ratio_min'][i]:.3f}, {prof['ratio_max'][i]:.3f}]")
+
+    def controls():
+        return {"step": slider("step t", float(STEPS_09[nearest(STEPS_09, step)]), None, None, kind="choice",
+                               options=[float(v) for v in STEPS_09]),
+                "eps": slider("clip eps", eps, float(EPS_09[0]), float(EPS_09[-1]), 0.05)}
+
+    def alt(p):
+        return (f"Improvement over U(theta_old) along the natural-gradient direction: exact U, the surrogate "
+                f"L_old, PPO's clipped objective (eps {p['eps']:.2f}) and TRPO's lower bound against the step "
+                f"size, step {p['step']:.2f} marked; left for steps up to 0.25, right up to 3.")
+
+    ex = Explorer(compute, {"step": step, "eps": eps}, controls,
+                  title="Surrogates and trust regions along one step", alt=alt)
+    ex.data.update(profile=prof, mdp=mdp, policy=policy, theta_old=theta_old, direction=u)
+    return ex
