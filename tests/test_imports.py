@@ -55,3 +55,24 @@ def test_no_module_is_over_600_lines():
     sizes = {str(p.relative_to(PACKAGE)): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
     big = {k: n for k, n in sizes.items() if n > 650}  # "about 600": a little slack, not a second file's worth
     assert not big, big
+
+
+def test_no_module_imports_another_modules_private_names():
+    """`from .x import _name` only when _name is itself a module (a private module's public names are fine)."""
+    import ast
+
+    bad = []
+    for p in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("pgcourse"))):
+                continue
+            base = p.parent if node.level else PACKAGE.parent
+            for _ in range(max(node.level - 1, 0)):
+                base = base.parent
+            where = base.joinpath(*(node.module or "").split(".")) if node.module else base
+            for alias in node.names:
+                target = where / alias.name
+                if alias.name.startswith("_") and not (target.with_suffix(".py").exists()
+                                                       or (target / "__init__.py").exists()):
+                    bad.append(f"{p.relative_to(PACKAGE)}:{node.lineno} imports {node.module}.{alias.name}")
+    assert not bad, bad
