@@ -85,10 +85,7 @@ class TabularMDP:
             if np.abs(R_out[s]).max() > 0:
                 raise ValueError(f"terminal state {s} must pay zero reward: R[{s}] = {R_out[s]}")
         _check_something_to_do(mu, term)
-        if R.ndim == 2:
-            self._set(P, R_exp, mu, gamma, term, lambda: _outcomes_from_matrices(self._P, self._R))
-        else:
-            self._set(P, R_exp, mu, gamma, term, lambda: _outcomes_from_matrices(self._P, R_out))
+        self._set(P, R_exp, mu, gamma, term, rewards_by_outcome=None if R.ndim == 2 else R_out)
 
     @classmethod
     def from_outcomes(cls, S, A, outcomes, mu, gamma, terminal=None) -> TabularMDP:
@@ -120,14 +117,16 @@ class TabularMDP:
             np.add.at(P, (si, ai, nxt[:, :, m]), prob[:, :, m])
         R_exp = (prob * rew).sum(axis=2)
         mdp = cls.__new__(cls)
-        mdp._set(P, R_exp, mu, gamma, term, lambda: arrays)
+        mdp._set(P, R_exp, mu, gamma, term, outcomes=arrays)
         return mdp
 
-    def _set(self, P, R, mu, gamma, term, make_outcomes) -> None:
+    def _set(self, P, R, mu, gamma, term, outcomes=None, rewards_by_outcome=None) -> None:
+        """Store the fields. outcomes: the (next, prob, reward) arrays, or None to build them from P and
+        rewards_by_outcome (S, A, S) (None: R) when first asked for."""
         self._P, self._R, self._mu, self._term = (_frozen(x) for x in (P, R, mu, term))
         self._gamma = gamma
-        self._make_outcomes = make_outcomes  # the outcome table is built when first asked for
-        self._outcomes = None
+        self._outcomes = None if outcomes is None else tuple(_frozen(x) for x in outcomes)
+        self._R3 = None if rewards_by_outcome is None else _frozen(rewards_by_outcome)
 
     # read-only views ---------------------------------------------------------------------------------
     P = property(lambda self: self._P, doc="(S, A, S) transition probabilities P[s, a, s'].")
@@ -146,8 +145,9 @@ class TabularMDP:
 
     def _outcome_arrays(self):
         if self._outcomes is None:
-            self._outcomes = tuple(_frozen(x) for x in self._make_outcomes())
-            self._make_outcomes = None
+            R = self._R if self._R3 is None else self._R3
+            self._outcomes = tuple(_frozen(x) for x in _outcomes_from_matrices(self._P, R))
+            self._R3 = None
         return self._outcomes
 
     def outcomes(self, s: int, a: int) -> list[tuple[float, int, float]]:

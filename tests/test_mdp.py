@@ -244,3 +244,17 @@ def test_random_mdp_reward_noise_keeps_the_seeded_mdp():
     assert np.all(noisy.outcome_reward[noisy.terminal] == 0)
     with pytest.raises(ValueError, match="reward_noise"):
         pg.random_mdp(5, 3, 0.9, np.random.default_rng(3), reward_noise=-1.0)
+
+
+def test_mdps_pickle_and_copy_with_their_outcomes():
+    """MDPs cross process boundaries (pickle) before and after their outcome table is first built."""
+    import copy
+    import pickle
+    P, R, mu = tiny()
+    R3 = np.stack([R, 2 * R], axis=2)
+    for mdp in (pg.TabularMDP(P, R3, mu, 0.9), pg.gridworld(slip=0.2)):
+        fresh = pickle.loads(pickle.dumps(mdp))
+        np.testing.assert_array_equal(fresh.outcome_reward, mdp.outcome_reward)
+        again = pickle.loads(pickle.dumps(mdp))  # now built
+        assert type(again) is type(mdp) and again.outcomes(0, 1) == mdp.outcomes(0, 1)
+        assert copy.deepcopy(mdp).outcomes(1, 0) == mdp.outcomes(1, 0)
