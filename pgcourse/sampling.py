@@ -1,7 +1,7 @@
 """Batched episode sampler: N episodes at once, a loop over time steps only.
 
 At each step only the episodes still running are advanced: an inverse-CDF draw of the action from
-pi(.|s), then one of the outcome (s', r) jointly from p(s', r | s, a) (the MDP's outcome table), so the
+pi(.|s), then of one outcome (s', r), jointly, from p(s', r | s, a) (the MDP's outcome table), so the
 recorded reward is the one the agent receives; most FrozenLake episodes end within a few steps.
 """
 from __future__ import annotations
