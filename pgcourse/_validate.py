@@ -135,6 +135,17 @@ def as_policy(policy: SoftmaxPolicy | GaussianPolicy, name: str = "policy") -> S
     return policy
 
 
+def as_gaussian_policy(policy: GaussianPolicy, n_features: int | None = None,
+                       name: str = "policy") -> GaussianPolicy:
+    """`policy` itself if it is a GaussianPolicy (with n_features features when given), else TypeError."""
+    from .policies import GaussianPolicy
+    if not isinstance(policy, GaussianPolicy) or (n_features is not None and policy.K != n_features):
+        want = "" if n_features is None else f" with n_features={n_features}"
+        got = type(policy).__name__ if not isinstance(policy, GaussianPolicy) else f"n_features={policy.K}"
+        raise TypeError(f"{name} must be a GaussianPolicy{want}, got {got}")
+    return policy
+
+
 def as_episodes(episodes: Episodes, name: str = "episodes") -> Episodes:
     """`episodes` itself if it is an Episodes batch (from sample_episodes), else TypeError."""
     from .sampling import Episodes

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import as_count, as_float_array, as_gamma, as_rng, as_scalar
+from ._validate import as_count, as_float_array, as_gamma, as_gaussian_policy, as_rng, as_scalar
 from .policies import GaussianPolicy
 
 
@@ -47,8 +47,7 @@ class QuadraticBandit:
                                baseline: float = 0.0) -> np.ndarray:
         """n single-sample score-function estimates (r(a) - baseline) (a - theta)/sigma^2, shape (n, 1);
         their mean estimates `gradient(theta)`."""
-        if not isinstance(policy, GaussianPolicy):
-            raise TypeError(f"policy must be a GaussianPolicy, got {type(policy).__name__}")
+        policy = as_gaussian_policy(policy)
         n = as_count(n, "n")
         phi = np.ones((n, 1))
         a = policy.sample(theta, phi, as_rng(rng))
@@ -108,8 +107,7 @@ class LinearQuadratic:
                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sample N episodes of T steps (vectorised over episodes): returns states x (N, T), actions u (N, T),
         rewards (N, T)."""
-        if not isinstance(policy, GaussianPolicy) or policy.K != 1:
-            raise TypeError("policy must be a GaussianPolicy with n_features=1 (u ~ N(theta x, sigma^2))")
+        policy = as_gaussian_policy(policy, n_features=1)  # u ~ N(theta x, sigma^2)
         N = as_count(n_episodes, "n_episodes")
         T = as_count(horizon, "horizon")
         rng = as_rng(rng)
