@@ -88,3 +88,34 @@ def test_short_corridor_training_reaches_the_stochastic_optimum():
     assert h.U[-1] == pytest.approx(-(3 + 2 * np.sqrt(2)) * 2, abs=1e-3)
     p = pol.probs(h.theta)[0, 1]
     assert p == pytest.approx(2 - np.sqrt(2), abs=0.01)
+
+
+def test_the_registry_is_the_list_of_methods(problem, monkeypatch):
+    """train looks the method up in GRADIENTS: a new entry is a new method, with no other change."""
+    from pgcourse import learning
+
+    assert learning.METHODS == tuple(learning.GRADIENTS)
+    assert {m for m, e in learning.GRADIENTS.items() if e.sampled} == {"reinforce", "reinforce_baseline",
+                                                                        "actor_critic", "gae"}
+    mdp, pol, theta0 = problem
+    seen = []
+
+    def half_exact(step):
+        seen.append(step)
+        return 0.5 * pg.policy_gradient(step.mdp, step.policy, step.theta)
+
+    monkeypatch.setitem(learning.GRADIENTS, "half", learning.GradientMethod(half_exact, sampled=False, critic=False))
+    h = pg.train(mdp, pol, theta0, method="half", lr=0.4, n_iters=3)
+    e = pg.train(mdp, pol, theta0, method="exact", lr=0.2, n_iters=3)
+    np.testing.assert_allclose(h.theta, e.theta, atol=1e-12)
+    assert len(seen) == 3 and seen[0].episodes is None and seen[0].V_hat is None
+
+
+def test_exact_methods_draw_nothing_from_rng(problem):
+    mdp, pol, theta0 = problem
+    rng = np.random.default_rng(5)
+    state = rng.bit_generator.state
+    pg.train(mdp, pol, theta0, method="exact", n_iters=2, rng=rng)
+    assert rng.bit_generator.state == state
+    with pytest.raises(TypeError, match=r"\brng\b"):
+        pg.train(mdp, pol, theta0, method="reinforce", n_iters=1)
