@@ -28,6 +28,7 @@ nb_ipywidgets_js = {}            # no widget manager from a CDN: widgets are sho
 nb_render_markdown_format = "myst"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_dmath_double_inline = True  # `$$...$$` inside a paragraph (as the notebooks write it) is display math
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header", "mystnb.unknown_mime_type"]
 
@@ -49,6 +50,8 @@ html_theme_options = {
     "navigation_with_keys": False,
     "home_page_in_toc": True,
 }
+# Light by default (the figures are drawn on white); without it the theme logs a console error.
+html_context = {"default_mode": "light"}
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
@@ -79,6 +82,8 @@ def _copy_mathjax(app, exc):
 
 
 def setup(app):
+    # Notebook titles carry math ($d^\pi$) into every page's navigation: load MathJax on every page.
+    app.set_html_assets_policy("always")
     app.connect("autodoc-process-docstring", _plain_docstring)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -146,6 +146,19 @@ def learning_goals(nb) -> str:
     return ""
 
 
+def checker_registry() -> dict[str, list[str]]:
+    """{exercise: [the student's function of each part, in part order]} from pgcourse.checks.REGISTRY
+    (empty if the package has no registry)."""
+    try:
+        from pgcourse.checks import REGISTRY
+    except ImportError:
+        return {}
+    out: dict[str, list[tuple[int, str]]] = {}
+    for chk in REGISTRY.values():
+        out.setdefault(chk.exercise, []).append((chk.part, chk.function))
+    return {ex: [fn for _, fn in sorted(parts)] for ex, parts in out.items()}
+
+
 def pgcourse_modules() -> list[str]:
     """Every public module of the package (subpackages included), found on disk, in a stable order."""
     pkg = ROOT / "pgcourse"
@@ -159,8 +172,31 @@ def pgcourse_modules() -> list[str]:
                 continue                      # the top-level package re-exports: documented per module
         if any(part.startswith("_") for part in parts[1:]) or "__pycache__" in parts:
             continue
+        pkgs = [ROOT.joinpath(*rel.parts[:i]) for i in range(2, len(rel.parts))]
+        if not all((d / "__init__.py").exists() for d in pkgs):
+            continue                          # a folder that is not (yet) a package: not importable
         names.append(".".join(parts))
     return names
+
+
+def api_page(mod: str) -> str:
+    """One module's reference page. A subpackage's page documents what its __init__ defines (not what it
+    re-exports: each object is documented once, where it is defined) and its private modules' members
+    (e.g. pgcourse/widgets/_explorer.py), which have no page of their own."""
+    rst = [f".. automodule:: {mod}"]
+    folder = ROOT.joinpath(*mod.split("."))
+    if folder.is_dir():
+        rst.append("   :ignore-module-all:")
+        for p in sorted(folder.glob("_*.py")):
+            if p.stem != "__init__":
+                rst += ["", f".. automodule:: {mod}.{p.stem}", "   :members:"]
+    body = "\n".join(rst)
+    return f"# `{mod}`\n\n```{{eval-rst}}\n{body}\n```\n"
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell (a pipe would end the cell)."""
+    return text.replace("|", r"\|")
 
 
 def _toctree(caption: str, entries: list[str], maxdepth: int = 1) -> str:
@@ -192,13 +228,16 @@ def stage(src: Path) -> dict:
              "function on fresh random MDPs against the exact machinery of `pgcourse`, recognise the typical "
              "mistakes by name and never print the solution. Open them in JupyterLab "
              "([run it yourself](run_it_yourself.md)); here they are shown unsolved."), "",
-             "| exercise | what it practises | mistakes recognised (examples) |", "|---|---|---|"]
+             "| exercise | what it practises | you write (one checked part each) | mistakes recognised (examples) |",
+             "|---|---|---|---|"]
+    registry = checker_registry()
     for info in staged["exercises"]:
         nb = nbformat.read(src / (info["doc"] + ".ipynb"), as_version=4)
         parts, mistakes = table.get(info["stem"], ("", ""))
         practises = parts or learning_goals(nb)
-        cell = lambda s: s.replace("|", r"\|")
-        lines.append(f"| [{info['stem']}]({info['doc']}.ipynb) | {cell(practises)} | {cell(mistakes)} |")
+        functions = ", ".join(f"`{fn}`" for fn in registry.get(info["stem"], []))
+        lines.append(f"| [{info['stem']}]({info['doc']}.ipynb) | {_cell(practises)} | {functions} | "
+                     f"{_cell(mistakes)} |")
     lines += ["", _toctree("Exercise notebooks", [i["doc"] for i in staged["exercises"]])]
     (src / "exercises.md").write_text("\n".join(lines), encoding="utf-8")
 
@@ -206,8 +245,7 @@ def stage(src: Path) -> dict:
     (src / "api").mkdir()
     modules = pgcourse_modules()
     for mod in modules:
-        (src / "api" / f"{mod}.md").write_text(
-            f"# `{mod}`\n\n```{{eval-rst}}\n.. automodule:: {mod}\n```\n", encoding="utf-8")
+        (src / "api" / f"{mod}.md").write_text(api_page(mod), encoding="utf-8")
     api_lines = ["# API reference", "",
                  ("Every equation of the course is a function of `pgcourse` (`import pgcourse as pg`; the public "
                  "names are re-exported at the top). One page per module, generated from the docstrings, "
