@@ -13,6 +13,9 @@ Without terminal states and gamma < 1, sum(visits) = 1/(1-gamma), so d = (1-gamm
 
     U = mu . V = 1/(1-gamma) sum_{s,a} rho(s, a) r(s, a)     (NOT sum rho * Q).
 
+Entropy regularisation (tau > 0 in evaluate, policy_gradient, objective): every step pays
+r(s, a) - tau log pi(a|s), i.e. r_pi gains tau H(pi(.|s)); visits, d and rho are unchanged.
+
 Each inverse above is a `numpy.linalg.solve`, never an explicit inverse.
 """
 from __future__ import annotations
