@@ -1,8 +1,9 @@
 """Generate the student exercises from the solutions (the single source), check them, or export them to nbgrader.
 
-    python -m tools.release                          # write exercises/exNN_topic.ipynb + .py for every solutions/exNN_topic.py
+    python -m tools.release                          # write exercises/exNN_topic.{ipynb,py} from solutions/
     python -m tools.release --check                  # exit 1 (with a summary of what differs) if exercises/ is stale
     python -m tools.release --nbgrader-source DIR    # lay the solutions out as an nbgrader course in DIR
+    python /path/to/repo/tools/release.py ...        # the same from any directory
 
 The source of each exercise is `solutions/exNN_topic.py` (jupytext percent format, nbgrader cell metadata in the
 cell headers). The student version is made in-process with nbgrader's own preprocessors, as
@@ -32,14 +33,16 @@ import shutil
 import sys
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a script from any directory: python /path/to/repo/tools/release.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import jupytext
 import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, LockCells
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = ROOT / "solutions"
-EXERCISES = ROOT / "exercises"
+from tools._paths import EXERCISES, ROOT, SOLUTIONS
+
 NBGRADER_CONFIG = ROOT / "nbgrader_config.py"
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -235,7 +238,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check", action="store_true", help="only check that exercises/ is up to date (exit 1 if not)")
     ap.add_argument("--nbgrader-source", type=Path, metavar="DIR",
                     help="write DIR/source/<exNN_topic>/<exNN_topic>.ipynb for nbgrader instead")
-    ap.add_argument("--solutions", type=Path, default=SOLUTIONS, help="folder of exNN_topic.py sources (default solutions/)")
+    ap.add_argument("--solutions", type=Path, default=SOLUTIONS,
+                    help="folder of exNN_topic.py sources (default solutions/)")
     ap.add_argument("--exercises", type=Path, default=EXERCISES, help="output folder (default exercises/)")
     args = ap.parse_args(argv)
     sources = solution_sources(args.solutions)

@@ -1,0 +1,233 @@
+"""Grading one submission: build every part's inputs (trusted), run the student's code on them in the sandbox,
+read back plain data only, and judge it with the checkers' own diagnosis (trusted)."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pgcourse import checks
+from pgcourse.checks._core import Outcome, build_cases, judge_cases
+
+from . import sandbox
+from .seeds import part_seed
+
+MAGIC = b"PGCR"
+MAX_RESULT_BYTES = 32 << 20
+MAX_ARRAY_SIZE = 5_000_000
+_ICONS = "\u2705\u274c\u23f3"
+
+
+@dataclass
+class Limits:
+    time_limit: float = 30.0       # the student's function, per part, in all
+    cell_timeout: float = 30.0     # one notebook cell
+    cells_timeout: float = 120.0   # all the notebook's cells, per part
+    sandbox: bool = True
+
+    @property
+    def part_timeout(self) -> float:
+        return self.time_limit + self.cells_timeout + 15.0
+
+
+@dataclass
+class PartResult:
+    grade_id: str
+    passed: bool
+    message: str
+    seconds: float = 0.0
+
+
+@dataclass
+class Evaluation:
+    parts: list[PartResult] = field(default_factory=list)
+    error: str | None = None  # the whole submission could not be run (sandbox failure)
+    seconds: float = 0.0
+
+
+def reason_of(message: str) -> str:
+    """The CSV's reason: the diagnosis without icons, one line."""
+    text = " ".join(message.split())
+    return text.lstrip(_ICONS + " ").strip()
+
+
+class _SlotPool:
+    """One uid per concurrent sandbox (RLIMIT_NPROC counts processes per uid)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.free: list[int] = []
+        self.next = 0
+
+    def take(self) -> int:
+        with self.lock:
+            if self.free:
+                return self.free.pop()
+            self.next += 1
+            return self.next - 1
+
+    def give(self, k: int) -> None:
+        with self.lock:
+            self.free.append(k)
+
+
+SLOTS = _SlotPool()
+
+
+def _read_capped(stream, cap: int, sink: list) -> None:
+    total = 0
+    while True:
+        b = stream.read(1 << 16)
+        if not b:
+            break
+        total += len(b)
+        if total <= cap:
+            sink.append(b)
+    sink.append(b"" if total <= cap else None)
+
+
+def _frames(data: bytes) -> dict[int, bytes]:
+    out, i = {}, 0
+    while i + 16 <= len(data) and data[i:i + 4] == MAGIC:
+        idx, n = struct.unpack("<IQ", data[i + 4:i + 16])
+        out[idx] = data[i + 16:i + 16 + n]
+        i += 16 + n
+    return out
+
+
+def _decode(blob: bytes, n_cases: int):
+    """(outcomes per case, cell errors, function missing) from one part's npz; ValueError if malformed."""
+    if not blob:
+        raise ValueError("no result")
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        meta_raw = z["__meta__"]
+        if meta_raw.dtype != np.uint8 or meta_raw.size > 4_000_000:
+            raise ValueError("bad meta")
+        meta = json.loads(meta_raw.tobytes().decode())
+        arrays = {}
+        for k in z.files:
+            if k == "__meta__":
+                continue
+            a = z[k]
+            arrays[k] = a
+    outcomes = []
+    for outs in meta.get("outcomes", [])[:n_cases]:
+        row = []
+        for e in outs:
+            kind = str(e.get("kind", "error"))[:20]
+            err = e.get("error")
+            err = None if err is None else str(err)[:600]
+            hint = str(e.get("hint") or "")[:300]
+            key = e.get("value")
+            value = None
+            if err is None and key is not None:
+                a = arrays.get(str(key))
+                if not isinstance(a, np.ndarray) or a.dtype.kind not in "biufc" or a.dtype.hasobject \
+                        or a.size > MAX_ARRAY_SIZE or a.ndim > 6:
+                    err, kind = "returned something that is not an array of numbers", "bad"
+                else:
+                    value = np.array(a)
+            row.append(Outcome(value, err, kind, hint))
+        outcomes.append(row)
+    return outcomes, [c for c in meta.get("cells", []) if c][:5], bool(meta.get("missing"))
+
+
+def evaluate(nb_cells: list[str], exercise: str, student: str, secret: bytes, limits: Limits,
+             notebook_bytes: bytes | None = None) -> Evaluation:
+    """Grade every part of `exercise` for one notebook (its code cells `nb_cells`)."""
+    t0 = time.monotonic()
+    chks = checks.checkers_of(exercise)
+    built = []
+    for chk in chks:
+        seed = part_seed(secret, student, exercise, chk.part)
+        built.append((chk, build_cases(chk, seed)))
+    slot = SLOTS.take()
+    plan = {"cells": nb_cells, "time_limit": limits.time_limit, "cell_timeout": limits.cell_timeout,
+            "cells_timeout": limits.cells_timeout, "part_timeout": limits.part_timeout,
+            "max_result_bytes": MAX_RESULT_BYTES, "own_pid_namespace": limits.sandbox,
+            "uid": (sandbox.UID_BASE + slot) if (limits.sandbox and os.geteuid() == 0) else None,
+            "rlimits": {**sandbox.RLIMITS, "RLIMIT_CPU": int(limits.part_timeout) + 5,
+                        **({"RLIMIT_NPROC": 1} if limits.sandbox and os.geteuid() == 0 else {})},
+            "parts": [{"check": chk.name, "cases": [c.calls for c in cases]} for chk, cases in built]}
+    ev = Evaluation()
+    try:
+        with tempfile.TemporaryDirectory(prefix="pgcourse-job-") as job:
+            os.chmod(job, 0o755)
+            with open(os.path.join(job, "plan.pkl"), "wb") as f:
+                pickle.dump(plan, f, protocol=pickle.HIGHEST_PROTOCOL)
+            if notebook_bytes is not None:
+                Path(job, "notebook.ipynb").write_bytes(notebook_bytes)
+            for p in Path(job).iterdir():
+                os.chmod(p, 0o644)
+            argv = (sandbox.command(Path(job), []) if limits.sandbox else
+                    sandbox.unsandboxed_command(Path(job), []))
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, env=sandbox.environment(), start_new_session=True)
+            sink: list = []
+            reader = threading.Thread(target=_read_capped, args=(proc.stdout, MAX_RESULT_BYTES * 2, sink),
+                                      daemon=True)
+            reader.start()
+            budget = limits.part_timeout * max(1, len(built)) + 30
+            try:
+                proc.wait(timeout=budget)
+            except subprocess.TimeoutExpired:
+                _kill(proc)
+            reader.join(timeout=10)
+            _kill(proc)
+            data = b"".join(b for b in sink if b) if (sink and sink[-1] is not None) else b""
+    finally:
+        SLOTS.give(slot)
+    frames = _frames(data)
+    for idx, (chk, cases) in enumerate(built):
+        pt = time.monotonic()
+        blob = frames.get(idx)
+        if blob is None:
+            res = PartResult(chk.grade_id, False, f"{chk.function}: no result (the sandbox was stopped: "
+                             f"time or memory limit, or the process was killed)")
+        elif not blob:
+            res = PartResult(chk.grade_id, False, f"{chk.function}: no result within the part's time limit "
+                             f"({limits.part_timeout:g} s for the notebook's cells and your function) or it used "
+                             "too much memory or output")
+        else:
+            try:
+                outcomes, cell_errors, missing = _decode(blob, len(cases))
+            except (ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, struct.error) as e:
+                res = PartResult(chk.grade_id, False, f"{chk.function}: unreadable result from the sandbox "
+                                 f"({type(e).__name__})")
+            else:
+                if missing:
+                    why = f" (a cell failed: {cell_errors[0]})" if cell_errors else ""
+                    res = PartResult(chk.grade_id, False, f"{chk.function} is not defined in the notebook{why}: "
+                                     "keep the function's name as given")
+                else:
+                    r = judge_cases(chk, cases, outcomes, name=chk.function)
+                    res = PartResult(chk.grade_id, r.passed, r.message)
+        res.seconds = time.monotonic() - pt
+        ev.parts.append(res)
+    ev.seconds = time.monotonic() - t0
+    return ev
+
+
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.kill()
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
