@@ -65,6 +65,49 @@ def npg_iterates(mdp, policy, theta0, eta, n_iters, tau: float = 0.0) -> np.ndar
     return out
 
 
+def pg_iterates(mdp, policy, theta0, eta, n_iters, tau: float = 0.0) -> np.ndarray:
+    """theta_0 .. theta_n (n_iters + 1, *theta.shape) of exact softmax policy-gradient ascent,
+    theta_{k+1} = theta_k + eta grad U_tau(theta_k) (`policy_gradient(..., tau)`; tau = 0: grad U)."""
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
+    theta = policy.check_theta(theta0)
+    eta = as_scalar(eta, "eta", low=0.0, low_open=True)
+    n = as_count(n_iters, "n_iters", minimum=0)
+    tau = as_scalar(tau, "tau", low=0.0)
+    out = np.empty((n + 1,) + theta.shape)
+    out[0] = theta
+    for k in range(n):
+        theta = theta + eta * policy_gradient(mdp, policy, theta, tau=tau)
+        out[k + 1] = theta
+    return out
+
+
+def objective_curve(mdp, policy, thetas, tau: float = 0.0) -> np.ndarray:
+    """U_tau(theta_k) for each row of thetas (n, *theta.shape) -> (n,) (tau = 0: U)."""
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
+    tau = as_scalar(tau, "tau", low=0.0)
+    return np.array([evaluate(mdp, policy.probs(th), tau=tau).U for th in np.asarray(thetas)])
+
+
+def chain_mdp(n: int, n_actions: int = 3, gamma: float = 0.9):
+    """A chain where exploration is hard, in the spirit of Li et al. (2021): states 0 .. n-1, start in 0;
+    action 0 moves one state right (in the last state it stays and pays 1), every other action returns to
+    state 0 and pays 0. U* = gamma^(n-1) / (1-gamma); under the uniform policy the last state is reached with
+    probability (1/n_actions)^(n-1) per attempt, so the mismatch coefficient grows like n_actions^(n-1)."""
+    from .mdp import TabularMDP
+    n = as_count(n, "n")
+    A = as_count(n_actions, "n_actions", minimum=2)
+    P = np.zeros((n, A, n))
+    R = np.zeros((n, A))
+    P[np.arange(n), 0, np.minimum(np.arange(n) + 1, n - 1)] = 1.0
+    P[:, 1:, 0] = 1.0
+    R[n - 1, 0] = 1.0
+    mu = np.zeros(n)
+    mu[0] = 1.0
+    return TabularMDP(P, R, mu, gamma)
+
+
 def mismatch_coefficient(mdp, pi, pi_star=None) -> float:
     """kappa = max_s visits^{pi*}(s) / visits^{pi}(s) over non-terminal states (inf where pi never visits a
     state pi* does): the distribution-mismatch coefficient of the gradient-domination bound. pi_star

@@ -103,3 +103,22 @@ def test_bounds_refuse_episodic_mdps():
         cv.cen_bound(disc, 0.1, 2.0, 1, 0, 0, 0, 0)
     with pytest.raises(ValueError, match="tau"):
         cv.regularised_optimum(disc, 0.0)
+
+
+def test_pg_iterates_and_objective_curve():
+    mdp = pg.random_mdp(4, 2, 0.9, np.random.default_rng(0))
+    tab = pg.SoftmaxPolicy.tabular(4, 2)
+    th = cv.pg_iterates(mdp, tab, tab.zeros(), 0.5, 3, tau=0.1)
+    step = tab.zeros() + 0.5 * pg.policy_gradient(mdp, tab, tab.zeros(), tau=0.1)
+    np.testing.assert_allclose(th[1], step, atol=1e-14)
+    U = cv.objective_curve(mdp, tab, th, tau=0.1)
+    assert U.shape == (4,) and U[0] == pytest.approx(pg.evaluate(mdp, np.full((4, 2), 0.5), tau=0.1).U)
+
+
+@pytest.mark.parametrize("n", [2, 4, 6])
+def test_chain_mdp(n):
+    mdp = cv.chain_mdp(n, 3, 0.9)
+    V_star, _ = pg.optimal_values(mdp)
+    assert mdp.mu @ V_star == pytest.approx(0.9 ** (n - 1) / 0.1)
+    uniform = np.full((n, 3), 1 / 3)
+    assert cv.mismatch_coefficient(mdp, uniform) == pytest.approx(3.0 ** (n - 1), rel=1e-9)
