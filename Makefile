@@ -75,9 +75,10 @@ test-py: ## package tests + nbval on another Python: make test-py PYTHON=/path/t
 release: $(STAMP) ## regenerate exercises/ from solutions/
 	$(BIN)/python -m tools.release
 
-grade: $(STAMP) ## grade a folder of submissions: make grade SUBMISSIONS=folder [OUT=grades.csv] [TIMEOUT=60]
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [OUT=grades.csv] [TIMEOUT=60]"; exit 2; }
-	$(BIN)/python -m tools.grade "$(SUBMISSIONS)" --out "$(or $(OUT),grades.csv)" --timeout $(or $(TIMEOUT),60)
+grade: $(STAMP) ## grade submissions in a sandbox: make grade SUBMISSIONS=folder [OUT=grades.csv] [FEEDBACK=feedback] [TIMEOUT=30]
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [OUT=grades.csv] [FEEDBACK=feedback] [TIMEOUT=30]"; exit 2; }
+	@command -v bwrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+	$(BIN)/python -m tools.grade "$(SUBMISSIONS)" --out "$(or $(OUT),grades.csv)" --feedback "$(or $(FEEDBACK),feedback)" --timeout $(or $(TIMEOUT),30)
 
 bench: $(STAMP) ## the performance table (ratios against baselines timed in the same run)
 	$(BIN)/python -m benchmarks.run

@@ -160,7 +160,7 @@ def latest_per_exercise(found: list[tuple[Submission, str]]) -> tuple[list, dict
     for sub, ex in found:
         groups.setdefault((sub.student, ex), []).append(sub)
     kept, dups = [], {}
-    for (_student, _ex), subs in groups.items():
+    for (_student, ex), subs in groups.items():
         subs.sort(key=lambda s: (s.path.stat().st_mtime_ns, s.rel))
         kept.append((subs[-1], ex))
         if len(subs) > 1:
