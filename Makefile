@@ -45,7 +45,7 @@ $(STAMP): pyproject.toml $(LAB_SETTINGS)
 	$(call make-venv,$(VENV),$(EXTRAS),$(PYTHON))
 
 course: $(COURSE_STAMP) ## set up the student's environment (.venv-course) and open the first notebook in JupyterLab
-	$(COURSE_BIN)/python -m jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+	$(COURSE_BIN)/python -m jupyterlab --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/$(ENTRY) $(ALLOW_ROOT)
 
 lint: $(STAMP) ## ruff with the project's config (pyproject [tool.ruff]) on the package, tools, tests, benchmarks

@@ -48,10 +48,11 @@ def test_student_venv_has_the_course_and_nothing_else(course_python):
 
 
 def test_student_lab_has_no_instructor_extension(course_python):
-    text = run(course_python, "-m", "jupyter", "labextension", "list")
+    # the modules themselves: `python -m jupyter labextension` runs the first jupyter-labextension on PATH
+    text = run(course_python, "-m", "jupyterlab.labextensions", "list")
     assert "@jupyter-widgets/jupyterlab-manager" in text, text   # the explorers need it
     assert not re.search(r"nbgrader|formgrader", text, re.IGNORECASE), text
-    servers = run(course_python, "-m", "jupyter", "server", "extension", "list")
+    servers = run(course_python, "-m", "jupyter_server.extension.serverextension", "list")
     assert not re.search(r"nbgrader", servers, re.IGNORECASE), servers
 
 
@@ -77,10 +78,10 @@ def test_make_course_opens_the_first_notebook_as_root_too(tmp_path, uid, root_fl
     (fake / "id").chmod(0o755)
     env = dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}")
     text = run("make", "-n", "--no-print-directory", "-C", ROOT, "course", env=env).replace("\\\n", " ")
-    lab = [line for line in text.splitlines() if "jupyter lab" in line]
+    lab = [line for line in text.splitlines() if "-m jupyterlab" in line]
     assert lab, text
     cmd = lab[-1]
-    assert ".venv-course/bin/python -m jupyter lab" in cmd, cmd
+    assert ".venv-course/bin/python -m jupyterlab " in cmd, cmd
     first = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))[0]
     m = re.search(r"--LabApp.default_url=/lab/tree/(\S+)", cmd)
     assert m and (ROOT / m.group(1)).resolve() == first.resolve(), cmd

@@ -207,7 +207,8 @@ class LabServer:
         last_log = ""
         for _attempt in range(3):                      # a port grabbed by someone else in between: try again
             self.port = free_port()
-            cmd = [str(self.python), "-m", "jupyter", "lab",
+            # `-m jupyterlab`, not `-m jupyter lab` (which may run another jupyter-lab found on PATH)
+            cmd = [str(self.python), "-m", "jupyterlab",
                    "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
                    f"--ServerApp.token={self.token}", "--allow-root", f"--ServerApp.root_dir={self.root}",
                    "--LabApp.expose_app_in_browser=True", *self.settings_args()]
