@@ -10,9 +10,10 @@ pages (notation, run it yourself), and this tool adds
 - every notebooks/NN_*.ipynb and exercises/exNN_*.ipynb, in course order, found by globbing (new notebooks
   appear on their own), copied with two changes: a live widget's view (which needs a kernel) is dropped and
   a note says that moving it needs the notebook, keeping the stored default state (figure, numbers) that
-  the notebook shows beside or inside it; each figure is written as an image file with its alt text
-  (from the output's metadata `{"image/png": {"alt": ...}}`, else a non-default text/plain, else the
-  cell's `mystnb.image.alt`);
+  the notebook shows beside or inside it (an output whose text/html holds the summary and an <img> is
+  shown as that HTML); every other figure is written as an image file with its alt text (from the
+  output's metadata `{"image/png": {"alt": ...}}`, else a non-default text/plain, else the cell's
+  `mystnb.image.alt`);
 - index.md (the navigation), exercises.md (each exercise and what it practises, from README.md's table,
   else the exercise's learning goals), api/*.md (autodoc of every pgcourse module).
 """
@@ -95,6 +96,19 @@ def _image_output(output, cell, figdir: Path, rel: str, index: int, total: int):
     return nbformat.v4.new_output("display_data", data={"text/markdown": "\n".join(lines)})
 
 
+def has_html_figure(output) -> bool:
+    """True for an output whose text/html carries its own figure (an <img>): the explorers' static state."""
+    html = output.get("data", {}).get("text/html", "")
+    html = "".join(html) if isinstance(html, list) else html
+    return "<img" in html
+
+
+def stored_figures(nb) -> int:
+    """How many outputs of the notebook show a figure (an image, or HTML holding one)."""
+    return sum(has_html_figure(o) or any(m in o.get("data", {}) for m in IMAGE_MIMES)
+               for c in nb.cells for o in c.get("outputs", []))
+
+
 def prepare_notebook(src: Path, dst: Path, figdir: Path, figrel: str) -> dict:
     """Copy src to dst for the site: widget views out (with a note), figures as files with alt text."""
     nb = nbformat.read(src, as_version=4)
@@ -113,7 +127,11 @@ def prepare_notebook(src: Path, dst: Path, figdir: Path, figrel: str) -> dict:
                 data.pop(WIDGET_MIME)
                 if not any(m in data for m in IMAGE_MIMES) and set(data) <= {"text/plain"}:
                     continue        # only the widget's Python repr is left: nothing worth showing
-            if any(m in data for m in IMAGE_MIMES):
+            if has_html_figure(out):
+                n_figures += 1          # the output's own HTML (summary + <img> with alt) is shown as is
+                for m in IMAGE_MIMES:
+                    data.pop(m, None)
+            elif any(m in data for m in IMAGE_MIMES):
                 n_figures += 1
                 out = _image_output(out, cell, figdir, figrel, images.index(out) + 1, len(images))
             outputs.append(out)

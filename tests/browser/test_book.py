@@ -9,8 +9,9 @@ notebook outputs). Then:
   (nor data:/blob:) is aborted and recorded, and the test fails on any;
 - math is typeset: every Sphinx math element holds MathJax output (mjx-container), and no raw `$...$`
   or `\\(...\\)` is left in the text outside code;
-- each notebook page shows its figures: as many <img> as the stored notebook has image outputs, each
-  loaded (naturalWidth > 0) with a non-empty alt text; a page whose notebook has a live widget says that
+- each notebook page shows its figures: as many <img> in its outputs as the stored notebook has figure
+  outputs (images, or an explorer's HTML holding one), each loaded (naturalWidth > 0) with a non-empty
+  alt text; a page whose notebook has a live widget says that
   moving it needs the notebook;
 - the search page finds "advantage" (results listed, a notebook page among them).
 Needs Debian's Chromium at /usr/bin/chromium (fails when CI=true without it, else skipped).
@@ -191,7 +192,7 @@ _PAGE_JS = r"""async () => {
   const clone = main.cloneNode(true);
   clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight').forEach(e => e.remove());
   const text = clone.textContent;
-  const imgs = Array.from(main.querySelectorAll('img')).map(i => ({
+  const imgs = Array.from(main.querySelectorAll('.cell_output img')).map(i => ({
      src: i.getAttribute('src'), alt: i.getAttribute('alt') || '', complete: i.complete, w: i.naturalWidth}));
   return {n_math: math.length, untypeset, text, imgs,
           n_mjx: document.querySelectorAll('mjx-container').length, title: document.title};
@@ -201,13 +202,8 @@ RAW_MATH = re.compile(r"\$[^$\s][^$\n]*\$|\\\(|\\\[")
 
 def _stored_images(nb_path: Path) -> tuple[int, bool]:
     nb = nbformat.read(nb_path, as_version=4)
-    n, widget = 0, False
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            n += any(m in data for m in book.IMAGE_MIMES)
-            widget |= book.WIDGET_MIME in data
-    return n, widget
+    widget = any(book.WIDGET_MIME in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    return book.stored_figures(nb), widget
 
 
 def _open(browser, path: Path):
@@ -238,7 +234,7 @@ def test_every_page_loads_typesets_math_and_shows_figures(site, browser):
         assert not raw, f"{rel}: raw TeX left in the text: {raw[:5]}"
         if rel.startswith("notebooks/"):
             n_stored, has_widget = _stored_images(ROOT / "notebooks" / (path.stem + ".ipynb"))
-            figures = [i for i in st["imgs"] if "_images/" in (i["src"] or "")]
+            figures = st["imgs"]
             assert len(figures) == n_stored > 0, f"{rel}: {len(figures)} figures shown, {n_stored} stored"
             bad = [i for i in figures if not (i["complete"] and i["w"] > 0)]
             assert not bad, f"{rel}: figures not loaded: {bad}"
