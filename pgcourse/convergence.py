@@ -90,6 +90,29 @@ def objective_curve(mdp, policy, thetas, tau: float = 0.0) -> np.ndarray:
     return np.array([evaluate(mdp, policy.probs(th), tau=tau).U for th in np.asarray(thetas)])
 
 
+def bandit_pg_curve(rewards, theta0, eta, n_iters) -> np.ndarray:
+    """U_k = pi_k . r, k = 0..n_iters, of exact softmax policy-gradient ascent on a one-state bandit with mean
+    rewards r (A,): grad U(theta)_a = pi_a (r_a - pi . r) (the tabular `policy_gradient` with one state and
+    gamma = 0, written out so that 10^5 iterations take a fraction of a second). theta0 (A,) -> (n_iters + 1,),
+    or several starts at once, theta0 (m, A) -> (n_iters + 1, m). Mei et al. (2020): U* - U_k = O(1/k), with
+    a constant that grows as pi_0(a*) shrinks -- the plateau."""
+    from ._validate import as_float_array
+    r = as_float_array(rewards, "rewards", ndim=1)
+    th = as_float_array(theta0, "theta0")
+    if th.shape[-1:] != r.shape or th.ndim > 2:
+        raise ValueError(f"theta0 must have shape ({r.size},) or (m, {r.size}), got {th.shape}")
+    theta = np.atleast_2d(th).copy()
+    eta = as_scalar(eta, "eta", low=0.0, low_open=True)
+    n = as_count(n_iters, "n_iters", minimum=0)
+    U = np.empty((n + 1, theta.shape[0]))
+    for k in range(n + 1):
+        z = np.exp(theta - theta.max(axis=1, keepdims=True))
+        pi = z / z.sum(axis=1, keepdims=True)
+        U[k] = pi @ r
+        theta += eta * pi * (r - U[k][:, None])
+    return U[:, 0] if th.ndim == 1 else U
+
+
 def chain_mdp(n: int, n_actions: int = 3, gamma: float = 0.9):
     """A chain where exploration is hard, in the spirit of Li et al. (2021): states 0 .. n-1, start in 0;
     action 0 moves one state right (in the last state it stays and pays 1), every other action returns to

@@ -122,3 +122,14 @@ def test_chain_mdp(n):
     assert mdp.mu @ V_star == pytest.approx(0.9 ** (n - 1) / 0.1)
     uniform = np.full((n, 3), 1 / 3)
     assert cv.mismatch_coefficient(mdp, uniform) == pytest.approx(3.0 ** (n - 1), rel=1e-9)
+
+
+def test_bandit_pg_curve_matches_the_tabular_gradient():
+    r = np.array([1.0, 0.9, 0.0])
+    band = pg.TabularMDP(np.ones((1, 3, 1)), r[None, :], np.ones(1), 0.0)
+    tab = pg.SoftmaxPolicy.tabular(1, 3)
+    th0 = np.array([0.0, 3.0, -1.0])
+    U = cv.bandit_pg_curve(r, th0, 0.7, 5)
+    ref = cv.objective_curve(band, tab, cv.pg_iterates(band, tab, th0[None, :], 0.7, 5))
+    np.testing.assert_allclose(U, ref, atol=1e-14)
+    assert np.all(np.diff(cv.bandit_pg_curve(r, th0, 0.7, 2000)) >= -1e-15)
