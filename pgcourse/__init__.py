@@ -10,8 +10,9 @@ from .analysis import (BUILTIN_ESTIMATORS, EstimatorScore, bandit_score_variance
                        gae_bias_variance, mc_action_values, mean_se, per_pair_means, running_mean_se, score_estimator,
                        score_table, td_fixed_point, total_variance, total_variation, truncated_values)
 from .continuous import LinearQuadratic, QuadraticBandit
-from .convergence import (bandit_pg_curve, cen_bound, chain_mdp, gradient_domination, mismatch_coefficient, npg_bound, npg_iterates,
-                          objective_curve, pg_iterates, regularisation_bias_bound, regularised_optimum)
+from .convergence import (bandit_pg_curve, cen_bound, chain_mdp, gradient_domination, mismatch_coefficient,
+                          npg_bound, npg_iterates, objective_curve, pg_iterates, regularisation_bias_bound,
+                          regularised_optimum)
 from .envs import (ACTION_NAMES, GridMDP, chain_ab, from_gymnasium, frozen_lake, gridworld, short_corridor,
                    short_corridor_policy)
 from .estimators import (advantage_gradient, discounted_returns, gae, mc_values, n_step_advantages,
