@@ -13,7 +13,7 @@ COURSE_EXTRAS := course,gym
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := course,gym,test,instructor,dev
+EXTRAS := course,gym,test,instructor,dev,book
 PY_EXTRAS := course,gym,test,instructor
 # JupyterLab settings for the course (no news popup): installed as the venv's app settings.
 LAB_SETTINGS := share/jupyter/lab/settings/overrides.json
@@ -22,7 +22,7 @@ ALLOW_ROOT   := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/ solutions/
 
 .DEFAULT_GOAL := help
-.PHONY: help course test test-browser test-py release grade check-env bench clean lint
+.PHONY: help course test test-browser test-py release grade check-env bench clean lint book explore
 
 # $(call make-venv,DIR,EXTRAS,PYTHON): a venv with the package installed editable with EXTRAS, its kernel,
 # and the course's JupyterLab settings.
@@ -47,6 +47,12 @@ $(STAMP): pyproject.toml $(LAB_SETTINGS)
 course: $(COURSE_STAMP) ## set up the student's environment (.venv-course) and open the first notebook in JupyterLab
 	$(COURSE_BIN)/python -m jupyterlab --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url=/lab/tree/$(ENTRY) $(ALLOW_ROOT)
+
+explore: $(COURSE_STAMP) ## the explorers as an app (Voila, code hidden) on http://127.0.0.1:8866/ [PORT=8866]
+	$(COURSE_BIN)/python -m tools.explore --port $(or $(PORT),8866)
+
+book: $(STAMP) ## the course website, from the stored notebook outputs, into build/book/html/ (offline)
+	$(BIN)/python -m tools.book
 
 lint: $(STAMP) ## ruff with the project's config (pyproject [tool.ruff]) on the package, tools, tests, benchmarks
 	$(BIN)/ruff check pgcourse tools tests benchmarks

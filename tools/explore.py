@@ -110,9 +110,10 @@ def dashboard_path(base_url: str) -> str:
     return base_url.rstrip("/") + "/voila/render/" + DASHBOARD
 
 
-def voila_command(folder: Path, port: int, open_browser: bool = False) -> list[str]:
-    """Voila on `folder` (its tree lists the dashboard and the lessons), 127.0.0.1 only, no token."""
-    voila = Path(sys.executable).with_name("voila")
+def voila_command(folder: Path, port: int, open_browser: bool = False, bin_dir: Path | None = None) -> list[str]:
+    """Voila on `folder` (its tree lists the dashboard and the lessons), 127.0.0.1 only, no token; the
+    voila of `bin_dir` (default: this Python's venv)."""
+    voila = Path(bin_dir or Path(sys.executable).parent) / "voila"
     if not voila.exists():
         voila = Path(shutil.which("voila") or "voila")
     return [str(voila), str(folder),

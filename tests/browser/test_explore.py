@@ -2,7 +2,8 @@
 
 The fixture writes the app (tools.explore.write_app: the dashboard and the course notebooks) into a temporary
 folder and starts Voila exactly as `make explore` does (tools.explore.voila_command: 127.0.0.1, a free port,
-no token, sources stripped, the course's template), with temporary Jupyter config/runtime dirs, in its own
+no token, sources stripped, the course's template; the student's venv's Voila when PGCOURSE_COURSE_VENV names
+it, as `make test` does), with temporary Jupyter config/runtime dirs, in its own
 process group, stopped (and checked gone) at the end. Every request that is not to that server is aborted and
 recorded; the tests fail on any.
 - the dashboard loads with no page error and no code shown; the summary is monospace; the figure is shown
@@ -79,8 +80,13 @@ def app():
         env[var] = str(work / sub)
     env["TMPDIR"] = str(work)            # Voila's kernel connection files
     log = work / "voila.log"
+    # `make test` names the student's venv (what `make explore` runs): drive its Voila when it is set.
+    course_venv = os.environ.get("PGCOURSE_COURSE_VENV", "").strip()
+    bin_dir = Path(course_venv) / "bin" if course_venv else None
+    if bin_dir is not None and not (bin_dir / "voila").exists():
+        pytest.fail(f"PGCOURSE_COURSE_VENV={course_venv} has no voila (the course extra installs it)", pytrace=False)
     with open(log, "wb") as fh:
-        proc = subprocess.Popen(explore.voila_command(folder, port), cwd=folder, env=env, stdout=fh,
+        proc = subprocess.Popen(explore.voila_command(folder, port, bin_dir=bin_dir), cwd=folder, env=env, stdout=fh,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     pw = context = None
     blocked: list[str] = []
