@@ -39,6 +39,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## The tabular toolkit: `TabularMDP`
@@ -141,14 +142,15 @@ assert np.allclose(lhs_V, rhs_V) and np.allclose(lhs_Q, rhs_Q)
 #
 # ## The gridworld drawn
 #
-# The heatmap shows $V^\pi$ (number at the top of each cell; terminal cells are marked `G`/`H` and have
+# The heatmap shows $V^\pi$ (number at the top of each cell; terminal cells, hatched, are the goal and the pits and have
 # value 0), the arrows show $\pi(\cdot\mid s)$ (arrow length $\propto$ probability). Values are highest next
 # to the goal and low next to the pits, where a slip costs $-1$.
 
 # %%
-fig, ax = plt.subplots(figsize=(4.5, 4.2), dpi=80)
+fig, ax = plt.subplots(figsize=(5.2, 4.4))
 pgp.value_policy_heatmap(ax, grid, ev.V, pi, title="exact $V^\\pi$ and $\\pi$ (gamma = 0.95)")
-plt.show()
+pgp.show(fig, alt="Gridworld heatmap of the exact values V^pi with the policy as arrows: values are highest next "
+              "to the goal (bottom right) and low next to the three pits.")
 
 # %% [markdown]
 # ## Sampled returns against the exact $V^\pi(\text{start})$

@@ -18,9 +18,11 @@
 import numpy as np
 
 import pgcourse as pg
+import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## The objective in three forms

@@ -22,6 +22,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 
 def jacobian(f, theta, eps=1e-6):
@@ -303,10 +304,11 @@ for p in [0.3, p_star, 0.8]:
     print(f"p = {p:.3f}: exact {formula(p):8.4f}   sampled {G0.mean():8.4f} +- {sampled[-1][2]:.4f}"
           f"   (truncated: {int(eps.truncated.sum())})")
     assert abs(G0.mean() - formula(p)) < 4 * sampled[-1][2]
-fig, ax = plt.subplots(figsize=(6, 3.4), dpi=80)
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
 pgp.corridor_values(ax, ps, v_exact, p_star, v_star, sampled=np.array(sampled).T)
 ax.set_ylim(-60, -5)
-plt.show()
+pgp.show(fig, alt=f"The short corridor's exact start value against p = Pr(right): a single peak at p = {p_star:.3f}, "
+              "with the sampled mean returns on the curve.")
 
 # %% [markdown]
 # ## Explore: sampled score $\times$ return against the exact gradient

@@ -16,9 +16,11 @@ import matplotlib.pyplot as plt
 # %matplotlib inline
 
 import pgcourse as pg
+import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## The test problem
@@ -151,14 +153,10 @@ assert total_var["b = V"] < 0.5 * total_var["none (b = 0)"]
 # a variance ratio of 0.36 means the baseline gives the accuracy of about 2.8 times as many episodes.
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 3.2))
-names = list(total_var)
-ax.bar(range(len(names)), [total_var[n] for n in names], color=["0.6", "C3", "C0", "C2"])
-ax.set_xticks(range(len(names)))
-ax.set_xticklabels(names)
-ax.set_ylabel("tr Cov(per-episode estimate)")
-ax.set_title("same expectation, different variance")
-plt.show()
+fig, ax = plt.subplots(figsize=(6, 3.4))
+pgp.bars(ax, total_var, ylabel="tr Cov(per-episode estimate)", title="same expectation, different variance")
+pgp.show(fig, alt="Bar chart of the variance per episode, tr Cov(g_n), of REINFORCE with each baseline: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in total_var.items()) + ".")
 
 # %% [markdown]
 # ## A baseline that depends on the action biases the gradient

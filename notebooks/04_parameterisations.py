@@ -20,9 +20,11 @@ import matplotlib.pyplot as plt
 # %matplotlib inline
 
 import pgcourse as pg
+import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## The softmax score
@@ -300,14 +302,14 @@ for sig in sigmas:
 
 # %%
 s_grid = np.geomspace(0.02, 3.0, 100)
-fig, ax = plt.subplots(figsize=(6, 3.4))
-ax.loglog(s_grid, [pg.bandit_score_variance(0.0, s, 1.0) for s in s_grid], label="Var of one estimate (exact)")
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+ax.loglog(s_grid, [pg.bandit_score_variance(0.0, s, 1.0) for s in s_grid], "-", label="Var of one estimate (exact)")
 ax.loglog(s_grid, 1 / s_grid**2, "--", label="1 / sigma^2 (c^4 = 1)")
 ax.set_xlabel("sigma")
 ax.set_ylabel("variance")
-ax.set_title("score-function estimate on the bandit, theta = 0, a* = 1")
-ax.legend()
-plt.show()
+pgp.legend_above(ax, title="score-function estimate on the bandit, theta = 0, a* = 1")
+pgp.show(fig, alt="Log-log plot of the exact variance of one score-function estimate against sigma: it follows "
+              "1/sigma^2 for small sigma, is smallest near sigma = 0.5 and grows again for large sigma.")
 
 # %% [markdown]
 # The variance is smallest near $\sigma^4 = c^4/15$ and grows on both sides: for small $\sigma$ because the

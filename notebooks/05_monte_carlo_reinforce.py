@@ -21,6 +21,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## Why not just compute $Q$ and $V$?
@@ -133,10 +134,12 @@ print(f"max |V_hat - V| = {np.abs(V_hat - ev.V)[live].max():.4f}    max |Q_hat -
 assert np.abs(V_hat - ev.V)[live].max() < 0.03
 assert np.abs(Q_hat - ev.Q)[live].max() < 0.05
 
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
-pgp.grid_heatmap(axes[0], mdp, ev.V, title="exact V", vmin=-1, vmax=0.3)
-pgp.grid_heatmap(axes[1], mdp, V_hat, title=f"Monte Carlo V from {N} episodes", vmin=-1, vmax=0.3)
-plt.show()
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+scale = {"vmin": min(ev.V[live].min(), V_hat[live].min()), "vmax": max(ev.V[live].max(), V_hat[live].max())}
+pgp.grid_heatmap(axes[0], mdp, ev.V, title="exact V", label="V(s)", **scale)
+pgp.grid_heatmap(axes[1], mdp, V_hat, title=f"Monte Carlo V from {N} episodes", label="V(s)", **scale)
+pgp.show(fig, alt=f"Two gridworld heatmaps on one colour scale, the exact V and the Monte Carlo estimate from {N} "
+              "episodes; the pits and the goal are terminal cells, hatched; the two maps agree to two decimals.")
 
 # %% [markdown]
 # ## The Monte Carlo advantage $A_t = G_t - V(s_t)$
@@ -246,12 +249,14 @@ at25 = {m: curves[m][:, 25] for m in ["reinforce", "reinforce_baseline"]}
 assert at25["reinforce_baseline"].mean() > at25["reinforce"].mean()
 assert at25["reinforce_baseline"].std() < at25["reinforce"].std()
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
 pgp.learning_curves(axes[0], curves, optimum=U_star, title=f"exact U of the iterates, lr = {lr}")
 pgp.learning_curves(axes[1], {k: v for k, v in curves.items() if k != "exact gradient"},
                     x=np.arange(n_iters + 1) * n_eps, xlabel="episodes used", optimum=U_star,
                     title=f"the same runs, against episodes sampled (N = {n_eps})", first_color=1)
-plt.show()
+pgp.show(fig, alt="Learning curves, exact U of the iterates: exact gradient ascent climbs smoothly to U*; the "
+              "REINFORCE runs, faint with their mean bold, climb noisily, those with the baseline higher and "
+              "closer together; right, the same sampled runs against the number of episodes used.")
 
 # %% [markdown]
 # With the exact gradient the climb is smooth and reaches $U^\star$. REINFORCE climbs too — each step is right on

@@ -23,6 +23,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 mdp, policy, theta, T = pg.td_demo_problem()  # random_mdp(6, 3, gamma=0.95, one terminal state)
 pi = policy.probs(theta)
@@ -85,9 +86,10 @@ for N in (100, 1000, 4000):
     print(f"N = {N:5d}: error after 60 sweeps {curves[f'N = {N}'][-1]:.4f}   error of the batch fixed point {fp_err:.4f}")
 assert curves["N = 4000"][-1] < curves["N = 1000"][-1] < curves["N = 100"][-1]
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
 pgp.td_convergence(ax, curves)
-plt.show()
+pgp.show(fig, alt="Max-norm error of the TD(0) critic against the sweep over the batch, log scale, one curve per "
+              "batch size: each levels off at its batch's fixed point, lower for bigger batches.")
 
 # %% [markdown]
 # ## 2. $Q$ from $V$: $Q(s, a) \approx r + \gamma V(s')$
@@ -297,9 +299,11 @@ hist = {k: pg.train(mdp, policy, theta, lr=0.2, n_iters=60, n_episodes=20, horiz
 print(f"U* = {U_star:.4f}")
 for k, h in hist.items():
     print(f"{k:<28s} U after 10, 30, 60 iterations: {h.U[10]:.3f} {h.U[30]:.3f} {h.U[60]:.3f}")
-fig, ax = plt.subplots(figsize=(7, 3.6))
-pgp.learning_curves(ax, {k: h.U for k, h in hist.items()}, optimum=U_star, title="learning curves (exact U of each iterate)")
-plt.show()
+fig, ax = plt.subplots(figsize=(7, 4.0))
+pgp.learning_curves(ax, {k: h.U for k, h in hist.items()}, optimum=U_star,
+                    title="learning curves (exact U of each iterate)")
+pgp.show(fig, alt="Learning curves, exact U against the iteration, for " + ", ".join(hist)
+              + ", with the optimum U* dotted.")
 
 # %% [markdown]
 # With the same step size and batch, REINFORCE's curve wobbles (its gradient estimates are noisy) and

@@ -24,6 +24,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## 1. FrozenLake as a tabular MDP
@@ -62,10 +63,11 @@ lab = pg.frozen_lake_lab()
 policy, theta, ev, grad, big, V_td = (lab[k] for k in ("policy", "theta", "ev", "grad", "episodes", "V_td"))
 print(f"exact U = {ev.U:.4f}   |grad U| = {np.linalg.norm(grad):.4f}   effective horizon H = {ev.effective_horizon:.3f}")
 print(big)
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.6))
-pgp.grid_heatmap(ax1, mdp, ev.V, title="exact V of the lab policy", fmt="{:.3f}")
-pgp.grid_heatmap(ax2, mdp, V_star, title="optimal V*", fmt="{:.3f}")
-plt.show()
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 4.0))
+pgp.grid_heatmap(ax1, mdp, ev.V, title="exact V of the lab policy", fmt="{:.3f}", label="V(s)")
+pgp.grid_heatmap(ax2, mdp, V_star, title="optimal V*", fmt="{:.3f}", label="V*(s)")
+pgp.show(fig, alt="Two FrozenLake heatmaps, each with its own colour scale: the exact V of the lab policy and the "
+              "optimal V*; holes and the goal are terminal cells, hatched.")
 
 # %% [markdown]
 # The critic of the lab is **learned**: batch TD(0) on a separate 200 episodes (`V_td`), so estimators that
@@ -133,9 +135,10 @@ for sc in scores[:4]:
 # 3-step estimator sit in between.
 
 # %%
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
+fig, ax = plt.subplots(figsize=(6.5, 4.2))
 pgp.cosine_vs_n(ax, scores)
-plt.show()
+pgp.show(fig, alt="Mean cosine similarity between each estimator's n-episode estimate and the exact gradient, "
+              "against n on a log axis: every curve rises with n, actor-critic highest, REINFORCE lowest.")
 var = {s.name: s.variance for s in scores}
 assert var["actor-critic"] < var["3-step (student)"] < var["GAE(0.95)"] < var["REINFORCE+baseline"] < var["REINFORCE"]
 
@@ -199,15 +202,16 @@ def gap(U):  # U* - U, shown as "< 1e-9" below round-off-sensitive sizes
 for k, U in curves.items():
     print(f"{k:<20s} U* - U after 10, 50, 100 iterations: {gap(U[10])} {gap(U[50])} {gap(U[100])}")
 assert U_star - curves["natural PG, lr 1"][50] < 1e-8 < U_star - curves["exact PG, lr 100"][100]
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
+fig, ax = plt.subplots(figsize=(6.5, 4.0))
 pgp.suboptimality(ax, curves, U_star, title="FrozenLake: U* - U(theta_k), exact vs natural PG")
-plt.show()
+pgp.show(fig, alt="Sub-optimality U* - U against the iteration, log scale: exact gradient ascent with step 10 and "
+              "100 crawls on plateaus, the natural gradient falls geometrically to round-off.")
 
 # %% [markdown]
 # Vanilla gradient ascent escapes the first plateau sooner with the bigger step, then crawls; the natural
-# gradient converges geometrically. Its curve flattens near $3\times10^{-12}$ only because
+# gradient converges geometrically, until round-off stops it (the plot cuts $U^\star - U$ at $10^{-16}$).
 # `pg.natural_gradient` drops Fisher eigenvalues below $10^{-10}$ of the largest (its `rcond`): a nearly
-# deterministic policy has eigenvalues that small, so the step becomes 0.
+# deterministic policy has eigenvalues that small, and their directions get no step.
 #
 # ## 4. Explore: estimator and batch size
 #

@@ -88,7 +88,7 @@ class Explorer:
     """
 
     def __init__(self, compute: Callable[..., str], defaults: dict, make_controls: Callable[[], dict] | None = None,
-                 figsize=(9.0, 3.6), title: str | None = None, alt: str | Callable[[dict], str] | None = None):
+                 figsize=(9.0, 4.0), title: str | None = None, alt: str | Callable[[dict], str] | None = None):
         self.compute = compute
         self.defaults = dict(defaults)
         self.params = dict(defaults)
@@ -96,7 +96,7 @@ class Explorer:
         self.title = title
         self.alt = alt
         self.fig = Figure(figsize=figsize, dpi=pgp.CSS_DPI)
-        self.fig.set_layout_engine(None)  # explorers place their axes with `axes` (fixed margins: fast)
+        self._positions = None  # the axes' positions, laid out once at the first refresh
         self.text = ""
         self.png = b""
         self.data: dict[str, Any] = {}
@@ -109,9 +109,21 @@ class Explorer:
         if unknown:
             raise TypeError(f"unknown parameter(s) {sorted(unknown)}; this explorer takes {sorted(self.defaults)}")
         self.params.update(params)
-        self.fig.clear()
-        self.text = self.compute(self.fig, **self.params)
-        self.png = pgp.png_bytes(self.fig)
+        fig = self.fig
+        fig.clear()
+        with pgp.styled():
+            first = self._positions is None
+            if first:
+                fig.set_layout_engine("constrained")
+            self.text = self.compute(fig, **self.params)
+            if first:  # lay out once, by the constrained engine, then keep those positions (see `axes`)
+                fig.get_layout_engine().execute(fig)
+                self._positions = [a.get_position(original=True) for a in fig.axes]
+                fig.set_layout_engine(None)
+            elif len(self._positions) == len(fig.axes):
+                for a, pos in zip(fig.axes, self._positions, strict=True):
+                    a.set_position(pos)
+            self.png = pgp.png_bytes(fig)
         return self.text
 
     def alt_text(self) -> str:
@@ -173,8 +185,11 @@ class Explorer:
                         layout=W.Layout(width=f"{w}px", height="auto", max_width="100%"))
         image.add_class("pg-figure")
 
+        def value(c):
+            return int(round(c.value)) if getattr(c, "_pg_integer", False) else c.value
+
         def on_change(_change=None):
-            summary.value = pre(self.refresh(**{n: c.value for n, c in controls.items()}))
+            summary.value = pre(self.refresh(**{n: value(c) for n, c in controls.items()}))
             image.value = self.png
 
         for c in controls.values():
@@ -198,8 +213,9 @@ def pre(text: str) -> str:
 def slider(description: str, value, lo, hi, step=None, *, kind: str = "float", options=None, fmt: str | None = None):
     """The one slider of the course (continuous_update off: the figure redraws on release).
 
-    kind "float" (step required), "int" (step required), "log" (a count N from lo to hi on a log scale,
-    integer values; the readout can be typed into), "choice" (a slider over `options`)."""
+    kind "float" (step required), "int" (step required), "log" (a count N from lo to hi on a log scale, about
+    100 steps per decade so that a mouse can reach every size; the explorer receives int(round(value)); the
+    readout can be typed into), "choice" (a slider over `options`)."""
     import ipywidgets as W
     common = {"description": description, "continuous_update": False, "style": {"description_width": "initial"},
               "layout": W.Layout(width="320px")}
@@ -207,8 +223,10 @@ def slider(description: str, value, lo, hi, step=None, *, kind: str = "float", o
         return W.SelectionSlider(options=list(options), value=value, **common)
     if kind == "log":
         import math
-        return W.FloatLogSlider(value=value, base=10, min=math.log10(lo), max=math.log10(hi),
-                                step=step or 0.01, readout_format=fmt or ".0f", **common)
+        w = W.FloatLogSlider(value=value, base=10, min=math.log10(lo), max=math.log10(hi),
+                             step=step or 0.01, readout_format=fmt or ".0f", **common)
+        w._pg_integer = True  # the Explorer passes int(round(value)) to compute
+        return w
     cls = {"float": W.FloatSlider, "int": W.IntSlider}[kind]
     extra = {"readout_format": fmt} if fmt else {}
     return cls(value=value, min=lo, max=hi, step=step, **common, **extra)
@@ -229,16 +247,13 @@ def toggle(description: str, value: bool):
 
 # -- layout -----------------------------------------------------------------------------------------------
 
-def axes(fig, ncols: int = 1, *, width_ratios=None, sharey: bool = False, left=0.07, right=0.98, bottom=0.17,
-         top=0.90, wspace=0.25):
-    """The explorer's axes in one row with fixed margins (fractions of the figure). Fixed margins instead of
-    the constrained layout engine: its extra layout pass costs ~50 ms per redraw, a third of a slider's
-    budget; tests/test_figures checks that no label is clipped at the default state. Returns one Axes or a
-    tuple of them."""
-    if fig.get_layout_engine() is not None:
-        fig.set_layout_engine(None)  # None, not "none": a "none" placeholder still makes savefig draw twice
-    gs = fig.add_gridspec(1, ncols, left=left, right=right, bottom=bottom, top=top, wspace=wspace,
-                          width_ratios=list(width_ratios) if width_ratios is not None else None)
+def axes(fig, ncols: int = 1, *, width_ratios=None, sharey: bool = False, **_margins):
+    """The explorer's axes in one row. Where they go is decided once: the first refresh lays the figure
+    out with the constrained layout engine (nothing clipped, legends and colorbars included) and
+    `Explorer.refresh` puts the axes of every later redraw at those positions (a layout pass on every redraw
+    costs ~50 ms, a third of a slider's budget). Margin keywords (left=, top=, wspace=, ...) of the earlier
+    fixed-margin layout are accepted and ignored. Returns one Axes or a tuple of them."""
+    gs = fig.add_gridspec(1, ncols, width_ratios=list(width_ratios) if width_ratios is not None else None)
     first = fig.add_subplot(gs[0])
     rest = [fig.add_subplot(gs[i], sharey=first if sharey else None) for i in range(1, ncols)]
     return first if ncols == 1 else (first, *rest)

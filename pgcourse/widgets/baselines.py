@@ -45,12 +45,12 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
         m, se = pg.mean_se(X)
         tr = pg.total_variance(X)
         tr_none = pg.total_variance(samples["none"][:n_episodes])
-        ax1, ax2 = axes(fig, 2, width_ratios=(1.4, 1), bottom=0.2, wspace=0.22)
-        pgp.gradient_components(ax1, exact, m, se, labels=labels, expected=expected[baseline], legend=False,
-                                title="grad U (bars), E[estimator] (red), sampled +- 2 s.e. (blue)")
-        pgp.estimate_histogram(ax2, X[:, j], exact=exact[j], expected=expected[baseline][j], legend=False,
+        ax1, ax2 = axes(fig, 2, width_ratios=(1.4, 1))
+        pgp.gradient_components(ax1, exact, m, se, labels=labels, expected=expected[baseline],
+                                title=f"REINFORCE, baseline {baseline}, N = {n_episodes}")
+        pgp.estimate_histogram(ax2, X[:, j], exact=exact[j], expected=expected[baseline][j],
                                xlabel=f"per-episode estimate of component {labels[j]}",
-                               title="mean (blue), exact (black), E[estimator] (red)")
+                               title=f"one component, {labels[j]}")
         bias = expected[baseline] - exact
         seen = se > 0  # a component whose state no episode of the first N visited has s.e. 0: skip it
         z = np.abs(m - expected[baseline])[seen] / se[seen]
@@ -67,7 +67,7 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
 
     def controls():
         return {"baseline": dropdown("baseline", BASELINES_03, "V(s)"),
-                "n_episodes": slider("N episodes", 1000, 20, n_max, 20, kind="int")}
+                "n_episodes": slider("N episodes", 1000, 20, n_max, kind="log")}
 
     def alt(p):
         return (f"Left: per component (s, a), the exact gradient as bars, the exact expectation of REINFORCE with "

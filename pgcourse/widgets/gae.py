@@ -44,7 +44,7 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
         _, _, grad, _, bias2, var = curves(*key)
         Eg_lam, v_lam, g_mean, g_small, n_pool = at_lambda(round(float(lam), 4), *key)
         b2 = float(((Eg_lam - grad) ** 2).sum())
-        ax1, ax2 = axes(fig, 2, left=0.075, right=0.985, bottom=0.14, top=0.92, wspace=0.25)
+        ax1, ax2 = axes(fig, 2)
         pgp.bias_variance(ax1, LAMBDAS, bias2, var / batch, current=(lam, b2, v_lam / batch),
                           title=f"GAE, gamma = {gamma:.2f}, critic error {critic_error:.2f}, batch {batch}")
         pgp.gradient_markers(ax2, {"exact grad U": grad, f"exact E[g], lam = {lam:.2f}": Eg_lam,

@@ -34,7 +34,7 @@ def gradient_explorer(theta_scale=1.0, n_episodes=2000, seed=0, n_batches=20) ->
         parts = np.array([pg.reinforce_gradient(policy, theta, ep.take(slice(b * k, (b + 1) * k)), mdp.gamma)
                           for b in range(n_batches)])
         est, se = pg.mean_se(parts)
-        ax = axes(fig, left=0.08, right=0.98, bottom=0.14, top=0.91)
+        ax = axes(fig)
         pgp.gradient_bars(ax, exact[live], est[live], se[live], labels,
                           title=f"exact vs sampled gradient, theta = {theta_scale:.2f} * direction, N = {n}")
         rel = float(np.linalg.norm(est - exact) / np.linalg.norm(exact))
@@ -45,7 +45,7 @@ def gradient_explorer(theta_scale=1.0, n_episodes=2000, seed=0, n_batches=20) ->
 
     def controls():
         return {"theta_scale": slider("theta scale", theta_scale, -2.0, 2.0, 0.25),
-                "n_episodes": slider("episodes N", n_episodes, 100, n_max, 100, kind="int")}
+                "n_episodes": slider("episodes N", n_episodes, 100, n_max, kind="log")}
 
     def alt(p):
         return (f"Bar chart per gradient component (s, a): exact dU/dtheta beside the sampled estimate from "

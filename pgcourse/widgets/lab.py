@@ -46,7 +46,7 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
         eb_txt = f"{eb:.4f}" if eb is not None else "n/a (no exact expression for this estimator)"
         grad = lab["grad"]
         g_n = sc.samples[:n_episodes].mean(axis=0)
-        ax1, ax2 = axes(fig, 2, left=0.075, right=0.985, bottom=0.14, top=0.92, wspace=0.25)
+        ax1, ax2 = axes(fig, 2)
         pgp.cosine_vs_n(ax1, all_sc, highlight=estimator, current=n_episodes)
         pgp.component_scatter(ax2, grad, {f"{estimator}, first {n_episodes} episodes": g_n,
                                           f"{estimator}, mean of {len(sc.samples)}": sc.mean})
@@ -60,7 +60,7 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
 
     def controls():
         return {"estimator": dropdown("estimator", names, estimator),
-                "n_episodes": slider("n episodes", n_episodes, 10, 5000, 10, kind="int")}
+                "n_episodes": slider("n episodes", n_episodes, 10, 5000, kind="log")}
 
     def alt(p):
         return (f"Left: mean cosine similarity between each estimator's n-episode estimate and the exact gradient "

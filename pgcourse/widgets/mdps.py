@@ -29,7 +29,7 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
         ep = batch(round(float(slip), 6)).head(int(n_episodes))
         G0 = pg.discounted_returns(ep.rewards, gamma, ep.mask)[:, 0]
         m, se = pg.mean_se(G0)
-        ax1, ax2 = axes(fig, 2, left=0.04, right=0.98, bottom=0.14, top=0.91, wspace=0.12, width_ratios=[1, 1.35])
+        ax1, ax2 = axes(fig, 2, width_ratios=[1, 1.35])
         pgp.value_policy_heatmap(ax1, mdp, ev.V, pi, title=f"exact V, gamma = {gamma:.2f}, slip = {slip:.2f}")
         pgp.running_mean(ax2, *pg.running_mean_se(G0, n_points=120), ev.U, label="mean of sampled G_0",
                          ylabel="return from the start", title="sampled returns vs exact V(start)")
@@ -40,7 +40,7 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
     def controls():
         return {"gamma": slider("gamma", gamma, 0.5, 0.99, 0.01),
                 "slip": slider("slip", slip, 0.0, 0.5, 0.05),
-                "n_episodes": slider("episodes N", n_episodes, 10, n_max, 10, kind="int")}
+                "n_episodes": slider("episodes N", n_episodes, 10, n_max, kind="log")}
 
     def alt(p):
         return (f"Left: gridworld heatmap of the exact values V with the policy as arrows (gamma {p['gamma']:.2f}, "
@@ -66,9 +66,7 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
         mdp = base.with_gamma(gamma)
         d = pg.evaluate(mdp, pi).d
         d_hat = pg.visitation_frequencies(episodes.head(int(n_episodes)), mdp.S, gamma)
-        gs = {"left": 0.02, "right": 0.98, "bottom": 0.14, "top": 0.91, "wspace": 0.0}
-        fig.set_layout_engine(None)
-        pgp.visitation_pair(fig, mdp, d, d_hat, int(n_episodes), gridspec_kw=gs)
+        pgp.visitation_pair(fig, mdp, d, d_hat, int(n_episodes))
         tv = pg.total_variation(d, d_hat)
         s0 = int(np.argmax(mdp.mu))
         return (f"exact    d(start) = {d[s0]:.4f}   sampled  d(start) = {d_hat[s0]:.4f}\n"
@@ -77,7 +75,7 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
 
     def controls():
         return {"gamma": slider("gamma", gamma, 0.0, 0.99, 0.01),
-                "n_episodes": slider("episodes N", n_episodes, 10, n_max, 10, kind="int")}
+                "n_episodes": slider("episodes N", n_episodes, 10, n_max, kind="log")}
 
     def alt(p):
         return (f"Two gridworld heatmaps on one colour scale: the exact discounted state distribution d^pi and the "

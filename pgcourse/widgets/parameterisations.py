@@ -29,9 +29,9 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
         m, se = pg.mean_se(g)
         v_exact = pg.bandit_score_variance(theta, sigma, a_star, centred=baseline)
         v_s = float(g.var(ddof=1))
-        ax1, ax2 = axes(fig, 2, bottom=0.2, wspace=0.22)
-        pgp.estimate_histogram(ax1, g, exact=exact, legend=False, xlabel="(r(a) - b) (a - theta) / sigma^2",
-                               title=f"N = {n_samples}: mean (blue) vs exact (black)")
+        ax1, ax2 = axes(fig, 2)
+        pgp.estimate_histogram(ax1, g, exact=exact, xlabel="(r(a) - b) (a - theta) / sigma^2",
+                               title=f"{n_samples} single-sample estimates, sigma = {sigma:.2f}")
         pgp.variance_vs_sigma(ax2, sig_grid, var_curve[False], var_curve[True], sigma, v_s)
         return "\n".join([
             (f"sigma = {sigma:.2f}  N = {n_samples} (a = theta + sigma z, the first N of {n_max} presampled z, "
@@ -45,7 +45,7 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
 
     def controls():
         return {"sigma": slider("sigma", 0.5, 0.05, 2.0, 0.05),
-                "n_samples": slider("N samples", 10000, 100, n_max, 100, kind="int"),
+                "n_samples": slider("N samples", 10000, 100, n_max, kind="log"),
                 "baseline": toggle("baseline b = U", False)}
 
     def alt(p):

@@ -49,12 +49,12 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
     def compute(fig, n_episodes=10, baseline=True):
         U = curves(n_episodes, baseline)
         name = "REINFORCE" + (" + baseline V" if baseline else "")
-        ax1, ax2 = axes(fig, 2, sharey=True, bottom=0.2, wspace=0.22)
-        pgp.learning_curves(ax1, {"exact gradient": exact_U, f"{name}, N = {n_episodes}": U}, legend=False,
-                            optimum=u_star, title="exact ascent (blue) vs sampled (orange), U* dashed")
+        ax1, ax2 = axes(fig, 2, sharey=True)
+        pgp.learning_curves(ax1, {"exact gradient": exact_U, f"{name}, N = {n_episodes}": U},
+                            optimum=u_star, title="exact U of the iterates")
         eps = np.arange(n_iters + 1) * n_episodes
-        pgp.learning_curves(ax2, {f"{name}, N = {n_episodes}": U}, x=eps, optimum=u_star, legend=False,
-                            xlabel="episodes used", title=f"{name}, N = {n_episodes}: U vs episodes", first_color=1)
+        pgp.learning_curves(ax2, {f"{name}, N = {n_episodes}": U}, x=eps, optimum=u_star,
+                            xlabel="episodes used", title="the same runs against episodes used", first_color=1)
         k = [n_iters // 4, n_iters // 2, n_iters]
         return "\n".join([
             f"{name}, N = {n_episodes} episodes / iteration, lr = {lr}, {len(seeds)} seeds; optimal U* = {u_star:.4f}",

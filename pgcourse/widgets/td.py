@@ -33,7 +33,7 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
         exact_d = pg.expected_td_error(mdp, V_hat)
         g_ac = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
         g_hat = pg.advantage_gradient(policy, theta, ep, delta, mdp.gamma)
-        ax1, ax2 = axes(fig, 2, left=0.075, right=0.985, bottom=0.14, top=0.92, wspace=0.25)
+        ax1, ax2 = axes(fig, 2)
         pgp.pair_scatter(ax1, ev.A[live], mean[live], se[live], exact_d[live],
                          title=f"E[delta | s, a], critic error {critic_error:.2f}, N = {n_episodes}")
         pgp.gradient_markers(ax2, {"exact grad U": grad, "exact E[actor-critic]": g_ac,
@@ -49,7 +49,7 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
 
     def controls():
         return {"critic_error": slider("critic error", 0.5, 0.0, 2.0, 0.1),
-                "n_episodes": slider("N episodes", 2000, 100, 20000, 100, kind="int")}
+                "n_episodes": slider("N episodes", 2000, 100, 20000, kind="log")}
 
     def alt(p):
         return (f"Left: per (s, a), the sampled mean TD error of {p['n_episodes']} episodes with error bars and the "
