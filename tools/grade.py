@@ -46,7 +46,7 @@ if __package__ in (None, ""):  # run as a script from anywhere: python /path/to/
 from pgcourse import checks
 from tools._paths import SOLUTIONS
 from tools.grading import sandbox
-from tools.grading.evaluate import Limits, evaluate, reason_of
+from tools.grading.evaluate import Evaluation, Limits, PartResult, evaluate_student, reason_of
 from tools.grading.report import COLUMNS, Row, check_writable, write_csv, write_feedback
 from tools.grading.seeds import course_secret
 from tools.grading.submissions import (
@@ -83,13 +83,13 @@ def _total(student, exercise, parts: list[Row], file, reason=None) -> Row:
                sum(r.max_points for r in parts), reason or f"{n_ok}/{len(parts)} parts passed", file)
 
 
-def grade_one(sub: Submission, nb, exercise: str, points: dict, *, secret: bytes, limits: Limits) -> list[Row]:
+def part_rows(sub: Submission, exercise: str, points: dict, ev) -> list[Row]:
+    """The part rows of one submission: from its Evaluation, or 0 points each when ev is None (unreadable)."""
     chks = checks.checkers_of(exercise)
     pts = {c.grade_id: points.get(exercise, {}).get(c.grade_id, 1.0) for c in chks}
-    if nb is None:
+    if ev is None:
         return [Row(sub.student, exercise, c.grade_id, 0, 0, pts[c.grade_id], "unreadable submission", sub.rel)
                 for c in chks]
-    ev = evaluate(code_cells(nb), exercise, sub.student, secret, limits)
     return [Row(sub.student, exercise, p.grade_id, int(p.passed), pts[p.grade_id] if p.passed else 0,
                 pts[p.grade_id], "" if p.passed else reason_of(p.message), sub.rel) for p in ev.parts]
 
@@ -114,30 +114,42 @@ def grade_folder(folder: Path, *, solutions: Path = SOLUTIONS, limits: Limits | 
             found.append((sub, ex))
     kept, dups = latest_per_exercise(found)
 
-    def one(item) -> list[Row]:
-        sub, ex = item
-        t0 = time.monotonic()
+    def finish(sub: Submission, ex: str, parts: list[Row], seconds: float) -> list[Row]:
         nb, why = cache[sub.rel]
-        try:
-            parts = grade_one(sub, nb, ex, points, secret=secret, limits=limits)
-        except Exception as e:  # noqa: BLE001 - one broken submission never stops the class's grading
-            parts = [Row(sub.student, ex, c.grade_id, 0, 0, points.get(ex, {}).get(c.grade_id, 1.0),
-                         f"grader error: {type(e).__name__}: {e}", sub.rel) for c in checks.checkers_of(ex)]
         older = dups.get(sub.rel, [])
-        note = f"; older duplicate(s) not graded: {', '.join(older)}" if older else ""
-        reason = (f"unreadable submission: {why}" if nb is None else None)
-        total = _total(sub.student, ex, parts, sub.rel, reason)
-        if note:
-            total.reason += note
-        rows = parts + [total] + [Row(sub.student, ex, "duplicate", 0, 0, 0, f"superseded by {sub.rel} (later)", o)
-                                  for o in older]
+        total = _total(sub.student, ex, parts, sub.rel, f"unreadable submission: {why}" if nb is None else None)
+        if older:
+            total.reason += f"; older duplicate(s) not graded: {', '.join(older)}"
         if log:
-            log(f"{sub.rel}: {total.points:g}/{total.max_points:g} ({total.reason}) in {time.monotonic() - t0:.1f} s")
+            log(f"{sub.rel}: {total.points:g}/{total.max_points:g} ({total.reason}) in {seconds:.1f} s")
+        return parts + [total] + [Row(sub.student, ex, "duplicate", 0, 0, 0, f"superseded by {sub.rel} (later)", o)
+                                  for o in older]
+
+    def one_student(items) -> list[Row]:
+        """All of one student's kept submissions, in one sandbox."""
+        readable = [(sub, ex) for sub, ex in items if cache[sub.rel][0] is not None]
+        rows = [r for sub, ex in items if cache[sub.rel][0] is None
+                for r in finish(sub, ex, part_rows(sub, ex, points, None), 0.0)]
+        if not readable:
+            return rows
+        t0 = time.monotonic()
+        try:
+            evs = evaluate_student([(code_cells(cache[sub.rel][0]), ex) for sub, ex in readable],
+                                   readable[0][0].student, secret, limits)
+        except Exception as e:  # noqa: BLE001 - one broken submission never stops the class's grading
+            evs = [Evaluation(parts=[PartResult(c.grade_id, False, f"grader error: {type(e).__name__}: {e}")
+                                     for c in checks.checkers_of(ex)]) for _, ex in readable]
+        per = (time.monotonic() - t0) / len(readable)
+        for (sub, ex), ev in zip(readable, evs, strict=True):
+            rows += finish(sub, ex, part_rows(sub, ex, points, ev), per)
         return rows
 
+    by_student: dict = {}
+    for sub, ex in kept:
+        by_student.setdefault(sub.student, []).append((sub, ex))
     jobs = jobs or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # one sandbox per worker
-        graded = list(pool.map(one, kept))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # one sandbox per worker, one student per sandbox
+        graded = list(pool.map(one_student, by_student.values()))
     rows = [r for g in graded for r in g] + lost
     order = {c.grade_id: c.part for ex in checks.exercises() for c in checks.checkers_of(ex)}
     kind = {"total": 10_000, "duplicate": 10_001}

@@ -1,7 +1,9 @@
-"""Role 2 of the checkers for the grader, run INSIDE the sandbox: ``python -I -m pgcourse.checks._runner JOBDIR``.
+"""Role 2 of the checkers for the grader, run INSIDE the sandbox:
+``python -I -m pgcourse.checks._runner JOBDIR``.
 
-JOBDIR/plan.pkl (written by the trusted grader, read here only) holds the student's code cells and, per part, the
-checker's name and the argument tuples of every call. For each part a child process is forked that
+JOBDIR/plan.pkl (written by the trusted grader, read here only) holds one student's notebooks (their code cells)
+and, per part, the notebook, the checker's name and the argument tuples of every call. For each part a child
+process is forked that
 
 - switches to an unprivileged uid (when started as root inside the sandbox: the runner itself never runs student
   code), sets its rlimits (CPU time, memory, processes, file size, open files);
@@ -117,7 +119,7 @@ def _run_part(plan: dict, part: dict, wfd: int) -> None:
         raise _CellTimeUp()
     signal.signal(signal.SIGALRM, on_alarm)
     budget_end = time.monotonic() + float(plan["cells_timeout"])
-    for i, src in enumerate(plan["cells"]):
+    for i, src in enumerate(plan["notebooks"][part["notebook"]]):
         left = budget_end - time.monotonic()
         if left <= 0:
             cells.append(f"cell {i}: not run (the notebook's time limit)")

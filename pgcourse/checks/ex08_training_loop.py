@@ -67,7 +67,7 @@ def check_estimate_gradient(rng):
     ev = evaluate(mdp, pi)
     undisc = pol.contract(evaluate(mdp.with_gamma(1.0), pi).visits[:, None] * pi * ev.A)
     ref_rng = np.random.default_rng(rng.integers(2**63))
-    ref = np.stack([ref_estimate_gradient(mdp, pol, theta, N, T, ref_rng) for _ in range(50)])
+    ref = np.stack([ref_estimate_gradient(mdp, pol, theta, N, T, ref_rng) for _ in range(30)])
     ref_var = float(ref.var(axis=0, ddof=1).sum())
     shared = Rng(int(rng.integers(2**63)), "shared")
     where = f"{pr.describe(mdp)}, tabular softmax, {N_CALLS} calls with N={N} episodes, horizon={T}"
@@ -153,20 +153,17 @@ def _ref_train(mdp, pol, theta0, n_iters, lr, n_episodes, horizon, seed):
 
 def training_case(rng):
     """(mdp, policy, theta0, U0, U_star): a fresh random MDP (5 states, 3 actions, gamma 0.9, 1 terminal state)
-    on which the reference REINFORCE loop with TRAINING_SETTINGS closes >= 97% of the gap for 3 seeds."""
+    with a clear gap U* - U(theta0) >= 2.5 on which one run of the reference REINFORCE loop with
+    TRAINING_SETTINGS closes >= 97% of the gap (on such MDPs other seeds close >= 92%)."""
     kw = TRAINING_SETTINGS
-    for _ in range(30):
+    for _ in range(40):
         mdp = random_mdp(5, 3, 0.9, rng, n_terminal=1)
-        mdp_, pol, theta0, U0, U_star = _problem(mdp)
-        if U_star - U0 < 0.2:
+        _, pol, theta0, U0, U_star = _problem(mdp)
+        if U_star - U0 < 2.5:
             continue
-        ok = True
-        for s in rng.integers(2**31, size=3):
-            th = _ref_train(mdp, pol, theta0, kw["n_iters"], kw["lr"], kw["n_episodes"], kw["horizon"], int(s))
-            if (objective(mdp, pol, th) - U0) / (U_star - U0) < 0.97:
-                ok = False
-                break
-        if ok:
+        th = _ref_train(mdp, pol, theta0, kw["n_iters"], kw["lr"], kw["n_episodes"], kw["horizon"],
+                        int(rng.integers(2**31)))
+        if (objective(mdp, pol, th) - U0) / (U_star - U0) >= 0.97:
             return mdp, pol, theta0, U0, U_star
     return training_problem()
 

@@ -142,80 +142,88 @@ def _decode(blob: bytes, n_cases: int):
     return outcomes, [c for c in meta.get("cells", []) if c][:5], bool(meta.get("missing"))
 
 
-def evaluate(nb_cells: list[str], exercise: str, student: str, secret: bytes, limits: Limits,
-             notebook_bytes: bytes | None = None) -> Evaluation:
+def evaluate(nb_cells: list[str], exercise: str, student: str, secret: bytes, limits: Limits) -> Evaluation:
     """Grade every part of `exercise` for one notebook (its code cells `nb_cells`)."""
+    return evaluate_student([(nb_cells, exercise)], student, secret, limits)[0]
+
+
+def evaluate_student(notebooks: list[tuple[list[str], str]], student: str, secret: bytes,
+                     limits: Limits) -> list[Evaluation]:
+    """Grade one student's notebooks [(code cells, exercise), ...] in ONE sandbox (one interpreter start; every
+    part still runs in a fresh process of its own); one Evaluation per notebook."""
     t0 = time.monotonic()
-    chks = checks.checkers_of(exercise)
-    built = []
-    for chk in chks:
-        seed = part_seed(secret, student, exercise, chk.part)
-        built.append((chk, build_cases(chk, seed)))
+    built = []  # (notebook index, checker, cases)
+    for k, (_, exercise) in enumerate(notebooks):
+        for chk in checks.checkers_of(exercise):
+            built.append((k, chk, build_cases(chk, part_seed(secret, student, exercise, chk.part))))
     slot = SLOTS.take()
-    plan = {"cells": nb_cells, "time_limit": limits.time_limit, "cell_timeout": limits.cell_timeout,
-            "cells_timeout": limits.cells_timeout, "part_timeout": limits.part_timeout,
-            "max_result_bytes": MAX_RESULT_BYTES, "own_pid_namespace": limits.sandbox,
-            "uid": (sandbox.UID_BASE + slot) if (limits.sandbox and os.geteuid() == 0) else None,
+    root = limits.sandbox and os.geteuid() == 0
+    plan = {"notebooks": [cells for cells, _ in notebooks], "time_limit": limits.time_limit,
+            "cell_timeout": limits.cell_timeout, "cells_timeout": limits.cells_timeout,
+            "part_timeout": limits.part_timeout, "max_result_bytes": MAX_RESULT_BYTES,
+            "own_pid_namespace": limits.sandbox, "uid": (sandbox.UID_BASE + slot) if root else None,
             "rlimits": {**sandbox.RLIMITS, "RLIMIT_CPU": int(limits.part_timeout) + 5,
-                        **({"RLIMIT_NPROC": 1} if limits.sandbox and os.geteuid() == 0 else {})},
-            "parts": [{"check": chk.name, "cases": [c.calls for c in cases]} for chk, cases in built]}
-    ev = Evaluation()
+                        **({"RLIMIT_NPROC": 1} if root else {})},
+            "parts": [{"notebook": k, "check": chk.name, "cases": [c.calls for c in cases]}
+                      for k, chk, cases in built]}
     try:
-        with tempfile.TemporaryDirectory(prefix="pgcourse-job-") as job:
-            os.chmod(job, 0o755)
-            with open(os.path.join(job, "plan.pkl"), "wb") as f:
-                pickle.dump(plan, f, protocol=pickle.HIGHEST_PROTOCOL)
-            if notebook_bytes is not None:
-                Path(job, "notebook.ipynb").write_bytes(notebook_bytes)
-            for p in Path(job).iterdir():
-                os.chmod(p, 0o644)
-            argv = (sandbox.command(Path(job), []) if limits.sandbox else
-                    sandbox.unsandboxed_command(Path(job), []))
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, env=sandbox.environment(), start_new_session=True)
-            sink: list = []
-            reader = threading.Thread(target=_read_capped, args=(proc.stdout, MAX_RESULT_BYTES * 2, sink),
-                                      daemon=True)
-            reader.start()
-            budget = limits.part_timeout * max(1, len(built)) + 30
-            try:
-                proc.wait(timeout=budget)
-            except subprocess.TimeoutExpired:
-                _kill(proc)
-            reader.join(timeout=10)
-            _kill(proc)
-            data = b"".join(b for b in sink if b) if (sink and sink[-1] is not None) else b""
+        data = _run_sandbox(plan, limits, budget=limits.part_timeout * max(1, len(built)) + 30)
     finally:
         SLOTS.give(slot)
     frames = _frames(data)
-    for idx, (chk, cases) in enumerate(built):
+    evs = [Evaluation() for _ in notebooks]
+    for idx, (k, chk, cases) in enumerate(built):
         pt = time.monotonic()
-        blob = frames.get(idx)
-        if blob is None:
-            res = PartResult(chk.grade_id, False, f"{chk.function}: no result (the sandbox was stopped: "
-                             f"time or memory limit, or the process was killed)")
-        elif not blob:
-            res = PartResult(chk.grade_id, False, f"{chk.function}: no result within the part's time limit "
-                             f"({limits.part_timeout:g} s for the notebook's cells and your function) or it used "
-                             "too much memory or output")
-        else:
-            try:
-                outcomes, cell_errors, missing = _decode(blob, len(cases))
-            except (ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, struct.error) as e:
-                res = PartResult(chk.grade_id, False, f"{chk.function}: unreadable result from the sandbox "
-                                 f"({type(e).__name__})")
-            else:
-                if missing:
-                    why = f" (a cell failed: {cell_errors[0]})" if cell_errors else ""
-                    res = PartResult(chk.grade_id, False, f"{chk.function} is not defined in the notebook{why}: "
-                                     "keep the function's name as given")
-                else:
-                    r = judge_cases(chk, cases, outcomes, name=chk.function)
-                    res = PartResult(chk.grade_id, r.passed, r.message)
+        res = _judge_part(chk, cases, frames.get(idx), limits)
         res.seconds = time.monotonic() - pt
-        ev.parts.append(res)
-    ev.seconds = time.monotonic() - t0
-    return ev
+        evs[k].parts.append(res)
+    for ev in evs:
+        ev.seconds = (time.monotonic() - t0) / len(evs)
+    return evs
+
+
+def _run_sandbox(plan: dict, limits: Limits, budget: float) -> bytes:
+    """Run the runner on `plan` (sandboxed unless limits.sandbox is False); its stdout, capped (b"" if over)."""
+    with tempfile.TemporaryDirectory(prefix="pgcourse-job-") as job:
+        os.chmod(job, 0o755)
+        with open(os.path.join(job, "plan.pkl"), "wb") as f:
+            pickle.dump(plan, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.chmod(os.path.join(job, "plan.pkl"), 0o644)
+        argv = (sandbox.command(Path(job), []) if limits.sandbox else sandbox.unsandboxed_command(Path(job), []))
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                env=sandbox.environment(), start_new_session=True)
+        sink: list = []
+        reader = threading.Thread(target=_read_capped, args=(proc.stdout, MAX_RESULT_BYTES * 2, sink), daemon=True)
+        reader.start()
+        try:
+            proc.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+        reader.join(timeout=10)
+        _kill(proc)
+    return b"".join(b for b in sink if b) if (sink and sink[-1] is not None) else b""
+
+
+def _judge_part(chk, cases, blob, limits: Limits) -> PartResult:
+    """Role 3 in the trusted process: the part's result from its frame of plain data."""
+    if blob is None:
+        return PartResult(chk.grade_id, False, f"{chk.function}: no result (the sandbox was stopped: time or "
+                          "memory limit, or the process was killed)")
+    if not blob:
+        return PartResult(chk.grade_id, False, f"{chk.function}: no result within the part's time limit "
+                          f"({limits.part_timeout:g} s for the notebook's cells and your function), or it used "
+                          "too much memory or output")
+    try:
+        outcomes, cell_errors, missing = _decode(blob, len(cases))
+    except (ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, struct.error) as e:
+        return PartResult(chk.grade_id, False, f"{chk.function}: unreadable result from the sandbox "
+                          f"({type(e).__name__})")
+    if missing:
+        why = f" (a cell failed: {cell_errors[0]})" if cell_errors else ""
+        return PartResult(chk.grade_id, False, f"{chk.function} is not defined in the notebook{why}: keep the "
+                          "function's name as given")
+    r = judge_cases(chk, cases, outcomes, name=chk.function)
+    return PartResult(chk.grade_id, r.passed, r.message)
 
 
 def _kill(proc) -> None:

@@ -1,0 +1,82 @@
+"""The class-scale grading benchmark: STUDENTS students x every exercise, graded end to end (sandboxed).
+
+    python -m tools.grade --bench 200 [--jobs 2] [--no-sandbox]
+
+The submissions are made from solutions/: most are the complete solution (as handed in: hidden tests and solution
+markers removed), every seventh is the untouched student version (every part "not implemented yet"). Prints the
+wall time, the time per submission and per student, and checks that the grades are the expected ones.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import ClearHiddenTests
+
+from pgcourse import checks
+from tools import release
+from tools._paths import SOLUTIONS
+
+
+def _as_submitted(nb):
+    nb = copy.deepcopy(nb)
+    nb, _ = ClearHiddenTests(enforce_metadata=False).preprocess(nb, {})
+    for c in nb.cells:
+        if (c.metadata.get("nbgrader") or {}).get("solution"):
+            c.source = "\n".join(line for line in c.source.splitlines() if "### BEGIN SOLUTION" not in line
+                                 and "### END SOLUTION" not in line)
+    return nb
+
+
+def make_class(folder: Path, students: int) -> dict[str, bool]:
+    """Write students x exercises notebooks into folder; {file name: expected to pass every part}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    expected = {}
+    for k, ex in enumerate(checks.exercises()):
+        source = release.load_source(SOLUTIONS / f"{ex}.py")
+        good, stub = nbformat.writes(_as_submitted(source)), nbformat.writes(release.student_version(source))
+        for i in range(students):
+            name = f"student{i:03d}__{ex}.ipynb"
+            ok = (i + k) % 7 != 0
+            (folder / name).write_text(good if ok else stub, encoding="utf-8")
+            expected[name] = ok
+    return expected
+
+
+def _cpu() -> float:
+    import resource
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+def run(students: int, jobs: int | None = None, sandboxed: bool = True) -> int:
+    from tools.grade import grade_folder
+    from tools.grading.evaluate import Limits
+    jobs = jobs or os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="pgcourse-bench-") as tmp:
+        subs = Path(tmp) / "subs"
+        t0 = time.monotonic()
+        expected = make_class(subs, students)
+        t_make = time.monotonic() - t0
+        t0, c0 = time.monotonic(), _cpu()
+        rows = grade_folder(subs, limits=Limits(sandbox=sandboxed), jobs=jobs, log=None)
+        seconds, cpu = time.monotonic() - t0, _cpu() - c0
+    totals = {r.file: r for r in rows if r.part == "total"}
+    wrong = [f for f, ok in expected.items() if (totals[f].passed == 1) != ok]
+    n = len(expected)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"grading benchmark: {students} students x {len(checks.exercises())} exercises = {n} submissions, "
+          f"{sum(r.part not in ('total', 'duplicate') for r in rows)} parts, {jobs} sandboxes at once on "
+          f"{os.cpu_count()} cores ({'sandboxed' if sandboxed else 'no sandbox'}; load average {load:.1f})")
+    print(f"  made the submissions in {t_make:.1f} s; graded in {seconds:.1f} s = {seconds / 60:.1f} min "
+          f"({seconds / n:.2f} s per submission, {seconds / students:.2f} s per student); target <= 10 min for "
+          f"200 x 8 on 2 cores")
+    print(f"  CPU time (grader and sandboxes) {cpu:.1f} s: on {jobs} otherwise idle cores about "
+          f"{cpu / jobs / 60:.1f} min; at 200 students x 8 exercises about "
+          f"{cpu / n * 1600 / jobs / 60:.1f} min CPU-bound, {seconds / n * 1600 / 60:.1f} min at this run's wall rate")
+    print(f"  grades as expected: {n - len(wrong)}/{n}" + (f" (unexpected: {wrong[:5]})" if wrong else ""))
+    return 0 if not wrong else 1
