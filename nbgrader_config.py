@@ -7,6 +7,8 @@ COURSE with the course venv's bin on PATH (nbgrader calls `alembic`), e.g.
     cd COURSE && PATH=/path/to/pgcourse/.venv/bin:$PATH nbgrader generate_assignment ex04_returns
 
 The students' kernel and the grading kernel need `pgcourse` importable (its checkers run in the graded cells).
+nbgrader's autograde runs the hidden tests IN the student's kernel, so a student can monkeypatch them; for grades
+you must trust, use `python -m tools.grade` (sandboxed, the judging outside the student's process; README).
 """
 c = get_config()  # noqa: F821  (provided by nbgrader/traitlets when this file is loaded)
 
