@@ -29,6 +29,7 @@ import pgcourse.plots as pgp
 from pgcourse.widgets.surrogates import OKABE_ITO, surrogate_explorer
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # Throughout: a random MDP with 5 states, 3 actions, $\gamma = 0.9$, no terminal states, and rewards that
@@ -224,7 +225,7 @@ print(f"bound maximised at t = {fine[k]:.3f}: guaranteed U gain {pf['bound'][k] 
 print(f"the bound is above U(theta_old) only for t < {fine[pf['bound'] > ev_old.U].max():.3f}")
 assert pf["U"][k] >= pf["bound"][k] >= ev_old.U
 
-fig, ax = plt.subplots(figsize=(6.5, 3.4))
+fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
 ax.plot(fine, pf["U"] - ev_old.U, "-", color=OKABE_ITO[0], lw=2, label="U(theta) - U_old (exact)")
 ax.plot(fine, pf["L"] - ev_old.U, "--", color=OKABE_ITO[5], label="surrogate L_old - U_old")
 ax.plot(fine, pf["bound"] - ev_old.U, ":", color=OKABE_ITO[3], lw=2, label="TRPO bound L - C max KL - U_old")
