@@ -84,8 +84,10 @@ except ValueError as err:
 # %% [markdown]
 # ## The agent loop
 #
-# At each step $t$ the agent observes $s_t$, draws $a_t \sim \pi(\cdot\mid s_t)$, receives
-# $r_t = r(s_t, a_t)$ and the environment moves to $s_{t+1} \sim P[s_t, a_t, \cdot]$. The episode goes on
+# At each step $t$ the agent observes $s_t$, draws $a_t \sim \pi(\cdot\mid s_t)$, and the environment
+# draws the next state and the reward **together**, $(s_{t+1}, r_t) \sim p(\cdot,\cdot \mid s_t, a_t)$
+# (Sutton & Barto's four-argument dynamics): the reward $r_t$ the agent receives can depend on where the
+# step lands, and $R[s,a] = r(s,a) = \mathbb{E}[r_t \mid s_t=s, a_t=a]$ is its average. The episode goes on
 # until it enters a terminal state (or we stop it at a horizon $T$). The **return** from time $t$ is
 # $G_t = \sum_{k \ge 0} \gamma^k r_{t+k}$.
 #
@@ -106,13 +108,34 @@ episodes = pg.sample_episodes(grid, pi, n_episodes=3, horizon=40, rng=np.random.
 print(episodes)
 for t in range(int(episodes.lengths[0])):
     s, a = episodes.states[0, t], episodes.actions[0, t]
-    print(f"t={t}: s={s} cell={grid.cells[s]}  a={pg.ACTION_NAMES[a]:5s}  r={episodes.rewards[0, t]:+.2f}"
+    print(f"t={t}: s={s:2d} cell={grid.cells[s]}  a={pg.ACTION_NAMES[a]:5s}  "
+          f"received r={episodes.rewards[0, t]:+.2f}  expected r(s,a)={grid.R[s, a]:+.2f}"
           f"  s'={episodes.next_states[0, t]}")
 
 # %% [markdown]
-# Note that `rewards[n, t]` is the *expected* reward $r(s_t, a_t)$: with slipping, the reward of a step
-# into the goal is only earned when the move actually lands there, and `R` already averages over that.
-# The expected return is the same either way, which is all the course needs.
+# `rewards[n, t]` is the reward the agent **receives**: the pits pay $-1$ and the goal $+1$ on
+# entering, so a step pays them only when it actually lands there. `R[s, a]` is the average over where the
+# step may land. At $t = 4$ above (state 7, "right", next to the pit below) the agent received $0$
+# while $r(s,a) = -0.05$: the move slips down into the pit with probability 0.05, and this time it did
+# not. The exact formulas of the course use $r(s,a)$; every sampled number uses what the agent receives.
+# Over many steps the two agree on average:
+
+# %%
+outcomes = grid.outcomes(7, 2)               # (probability, s', reward) of each outcome of (s=7, right)
+print("outcomes of (s=7, right):", outcomes)
+print(f"r(7, right) = sum p * reward = {sum(p * r for p, _, r in outcomes):+.4f}"
+      f"   R[7, 2] = {grid.R[7, 2]:+.4f}")
+many = pg.sample_episodes(grid, pi, n_episodes=20000, horizon=150, rng=np.random.default_rng(2))
+real = many.mask.astype(bool)
+received, expected = many.rewards[real], grid.R[many.states[real], many.actions[real]]
+print("reward values received:", np.unique(received))
+print(f"mean received reward per step = {received.mean():+.5f}   mean r(s_t, a_t) = {expected.mean():+.5f}"
+      f"   (s.e. of the difference {(received - expected).std(ddof=1) / np.sqrt(received.size):.5f})")
+assert np.isclose(sum(p * r for p, _, r in outcomes), grid.R[7, 2])
+assert set(np.unique(received)) <= {-1.0, 0.0, 1.0}
+assert abs(received.mean() - expected.mean()) < 4 * (received - expected).std() / np.sqrt(received.size)
+
+# %% [markdown]
 #
 # ## Value functions
 #
@@ -135,6 +158,8 @@ lhs_Q, rhs_Q = ev.Q, grid.R + grid.gamma * grid.P @ ev.V               # Q = R +
 print("V            (first 4 states):", lhs_V[:4], "\nsum_a pi Q   (first 4 states):", rhs_V[:4])
 print("Q[start]          :", lhs_Q[0], "\nR + gamma P V [start]:", rhs_Q[0])
 assert np.allclose(lhs_V, rhs_V) and np.allclose(lhs_Q, rhs_Q)
+print(f"V next to the goal, cell (3, 2): {ev.V[13]:.3f}   V above a pit, cell (0, 3): {ev.V[3]:.3f}"
+      f"   V(start): {ev.V[0]:.3f}")
 
 # %% [markdown]
 # `pg.evaluate` also returns $A = Q - V$ (the *advantage*, which comes back in notebook 03), and the
@@ -144,7 +169,8 @@ assert np.allclose(lhs_V, rhs_V) and np.allclose(lhs_Q, rhs_Q)
 #
 # The heatmap shows $V^\pi$ (number at the top of each cell; terminal cells, hatched, are the goal and the pits and have
 # value 0), the arrows show $\pi(\cdot\mid s)$ (arrow length $\propto$ probability). Values are highest next
-# to the goal and low next to the pits, where a slip costs $-1$.
+# to the goal (0.908 in the cell left of it) and low next to the pits, where a slip costs $-1$ (0.096 in
+# the cell above the top pit), as printed above.
 
 # %%
 fig, ax = plt.subplots(figsize=(5.2, 4.4))
