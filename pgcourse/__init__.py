@@ -10,6 +10,8 @@ from .analysis import (BUILTIN_ESTIMATORS, EstimatorScore, bandit_score_variance
                        gae_bias_variance, mc_action_values, mean_se, per_pair_means, running_mean_se, score_estimator,
                        score_table, td_fixed_point, total_variance, total_variation, truncated_values)
 from .continuous import LinearQuadratic, QuadraticBandit
+from .design import (critic_gradient, dropped_discount_direction, jacobian_asymmetry, linear_critic,
+                     sampled_compatible_critic, undiscounted_visits)
 from .convergence import (bandit_pg_curve, cen_bound, chain_mdp, gradient_domination, mismatch_coefficient,
                           npg_bound, npg_iterates, objective_curve, pg_iterates, regularisation_bias_bound,
                           regularised_optimum)
@@ -56,5 +58,6 @@ __all__ = [
     "greedy_policy", "kl_constrained_step", "compatible_critic", "surrogate_estimates", "step_to_kl", "line_profile",
     "npg_bound", "npg_iterates", "mismatch_coefficient", "gradient_domination", "regularised_optimum",
     "cen_bound", "regularisation_bias_bound", "pg_iterates", "objective_curve", "chain_mdp",
-    "bandit_pg_curve",
+    "bandit_pg_curve", "linear_critic", "critic_gradient", "sampled_compatible_critic", "undiscounted_visits",
+    "dropped_discount_direction", "jacobian_asymmetry",
 ]
