@@ -170,8 +170,11 @@ assert not np.isclose((ev5.rho * ev5.Q).sum(), ev5.U)
 # Draw a time $t$ with $\Pr(t = k) = (1-\gamma)\gamma^k$ (a geometric distribution with success probability
 # $1-\gamma$, counted from 0), independently of the trajectory, and look at $s_t$:
 # $$\Pr(s_t = s) = \sum_{k\ge0}(1-\gamma)\gamma^k\Pr(s_k=s) = d^\pi(s).$$
-# So $d^\pi$ is the law of "the state at a random time whose horizon is $\frac{1}{1-\gamma}$ on average".
-# We sample it: numpy's `geometric(1 - gamma)` counts from 1, so we subtract 1.
+# So $d^\pi$ is the law of "the state at a random time $t$". That time has mean
+# $\mathbb{E}[t] = \frac{\gamma}{1-\gamma}$ (9 for $\gamma = 0.9$); it is the number of steps $t + 1$
+# (time 0 included) whose mean is the horizon $\mathbb{E}[t+1] = \frac{1}{1-\gamma}$ (10): the
+# geometric distribution counted from 1. We sample it: numpy's `geometric(1 - gamma)` counts from 1, so we
+# subtract 1.
 # ($\Pr(t \ge 150) = 0.9^{150} \approx 10^{-7}$: the horizon 150 is never reached in practice.)
 
 # %%
@@ -182,7 +185,12 @@ eps5 = pg.sample_episodes(mdp, pi5, N, 150, rng)
 state_at_t = eps5.states[np.arange(N), np.minimum(t_random, 149)]
 freq = np.bincount(state_at_t, minlength=mdp.S) / N
 se_freq = np.sqrt(ev5.d * (1 - ev5.d) / N)
-print(f"mean random time = {t_random.mean():.3f}   (gamma/(1-gamma) = {gamma / (1 - gamma):.3f})")
+t_se = t_random.std(ddof=1) / np.sqrt(N)
+print(f"mean random time   E[t]     = {t_random.mean():.3f} +- {t_se:.3f}"
+      f"   (exact gamma/(1-gamma) = {gamma / (1 - gamma):.3f})")
+print(f"mean no. of steps  E[t + 1] = {t_random.mean() + 1:.3f} +- {t_se:.3f}"
+      f"   (exact horizon 1/(1-gamma) = {1 / (1 - gamma):.3f})")
+assert abs(t_random.mean() - gamma / (1 - gamma)) < 4 * t_se
 print("exact   d           :", ev5.d)
 print("sampled Pr(s_t = s) :", freq)
 print(f"total variation distance = {0.5 * np.abs(freq - ev5.d).sum():.4f}")
