@@ -8,12 +8,12 @@ The Sphinx source is staged, not kept in the repository: book/ holds the configu
 pages (notation, run it yourself), and this tool adds
 
 - every notebooks/NN_*.ipynb and exercises/exNN_*.ipynb, in course order, found by globbing (new notebooks
-  appear on their own), copied with two changes: a live widget's view (which needs a kernel) is dropped and
-  a note says that moving it needs the notebook, keeping the stored default state (figure, numbers) that
-  the notebook shows beside or inside it (an output whose text/html holds the summary and an <img> is
-  shown as that HTML); every other figure is written as an image file with its alt text (from the
-  output's metadata `{"image/png": {"alt": ...}}`, else a non-default text/plain, else the cell's
-  `mystnb.image.alt`);
+  appear on their own), copied with three changes: `pg.name` in the text links to its API entry; a live
+  widget's view (which needs a kernel) is dropped and a note says that moving it needs the notebook,
+  keeping the stored default state (figure, numbers) that the notebook shows beside or inside it (an
+  output whose text/html holds the summary and an <img> is shown as that HTML); every other figure is
+  written as an image file with its alt text (from the output's metadata `{"image/png": {"alt": ...}}`,
+  else a non-default text/plain, else the cell's `mystnb.image.alt`);
 - index.md (the navigation), exercises.md (each exercise and what it practises, from README.md's table,
   else the exercise's learning goals), api/*.md (autodoc of every pgcourse module).
 """
@@ -109,6 +109,26 @@ def stored_figures(nb) -> int:
                for c in nb.cells for o in c.get("outputs", []))
 
 
+API_REF = re.compile(r"`pg\.([A-Za-z_]\w*)([^`<>]*)`")
+
+
+def link_api(markdown: str) -> str:
+    """`pg.name...` in a notebook's text -> a link to that function's entry in the API reference."""
+    try:
+        import pgcourse
+    except ImportError:
+        return markdown
+
+    def sub(m):
+        obj = getattr(pgcourse, m.group(1), None)
+        module = getattr(obj, "__module__", "") or ""
+        if not (callable(obj) and module.startswith("pgcourse")):
+            return m.group(0)
+        return f"{{py:obj}}`pg.{m.group(1)}{m.group(2)} <{module}.{obj.__qualname__}>`"
+
+    return API_REF.sub(sub, markdown)
+
+
 def prepare_notebook(src: Path, dst: Path, figdir: Path, figrel: str) -> dict:
     """Copy src to dst for the site: widget views out (with a note), figures as files with alt text."""
     nb = nbformat.read(src, as_version=4)
@@ -116,6 +136,8 @@ def prepare_notebook(src: Path, dst: Path, figdir: Path, figrel: str) -> dict:
     cells, n_widgets, n_figures = [], 0, 0
     for cell in nb.cells:
         cells.append(cell)
+        if cell.cell_type == "markdown":
+            cell.source = link_api(cell.source)
         if cell.cell_type != "code":
             continue
         images = [o for o in cell.get("outputs", []) if any(m in o.get("data", {}) for m in IMAGE_MIMES)]
@@ -254,8 +276,8 @@ def stage(src: Path) -> dict:
         parts, mistakes = table.get(info["stem"], ("", ""))
         practises = parts or learning_goals(nb)
         functions = ", ".join(f"`{fn}`" for fn in registry.get(info["stem"], []))
-        lines.append(f"| [{info['stem']}]({info['doc']}.ipynb) | {_cell(practises)} | {functions} | "
-                     f"{_cell(mistakes)} |")
+        title = _cell(info["title"] or info["stem"])
+        lines.append(f"| [{title}]({info['doc']}.ipynb) | {_cell(practises)} | {functions} | {_cell(mistakes)} |")
     lines += ["", _toctree("Exercise notebooks", [i["doc"] for i in staged["exercises"]])]
     (src / "exercises.md").write_text("\n".join(lines), encoding="utf-8")
 

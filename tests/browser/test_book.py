@@ -62,7 +62,9 @@ def site():
     try:
         summary = book.build(out)
         html = Path(summary["html"])
-        pages = sorted(p for p in html.rglob("*.html") if not p.relative_to(html).parts[0].startswith("_"))
+        # every page: the course, the reference, and viewcode's highlighted sources (_modules/)
+        pages = sorted(p for p in html.rglob("*.html")
+                       if p.relative_to(html).parts[0] not in ("_static", "_sources", "_images"))
         yield {"html": html, "pages": pages, "summary": summary}
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -216,7 +218,7 @@ def _open(browser, path: Path):
 
 
 def test_every_page_loads_typesets_math_and_shows_figures(site, browser):
-    report = []
+    report, n_figures = [], 0
     for path in site["pages"]:
         before = len(browser["blocked"])
         page, problems = _open(browser, path)
@@ -235,7 +237,8 @@ def test_every_page_loads_typesets_math_and_shows_figures(site, browser):
         if rel.startswith("notebooks/"):
             n_stored, has_widget = _stored_images(ROOT / "notebooks" / (path.stem + ".ipynb"))
             figures = st["imgs"]
-            assert len(figures) == n_stored > 0, f"{rel}: {len(figures)} figures shown, {n_stored} stored"
+            assert len(figures) == n_stored, f"{rel}: {len(figures)} figures shown, {n_stored} stored"
+            n_figures += len(figures)
             bad = [i for i in figures if not (i["complete"] and i["w"] > 0)]
             assert not bad, f"{rel}: figures not loaded: {bad}"
             assert all(i["alt"].strip() for i in figures), f"{rel}: a figure without alt text"
@@ -244,6 +247,7 @@ def test_every_page_loads_typesets_math_and_shows_figures(site, browser):
                 assert LIVE_NOTE_TEXT in st["text"], f"{rel}: no note that the explorer needs the notebook"
     print(json.dumps(report, indent=0))
     assert len(report) == len(site["pages"])
+    assert n_figures >= len(book.course_notebooks(ROOT / "notebooks")), f"only {n_figures} figures in all"
     assert not browser["blocked"], f"requests to the network: {browser['blocked']}"
 
 
@@ -260,3 +264,52 @@ def test_search_finds_advantage(site, browser):
     assert not problems, problems
     assert any("notebooks/" in (h or "") for h in hits), hits
     assert not browser["blocked"], f"the search tried the network: {browser['blocked']}"
+
+
+# ------------------------------------------------------------------------------------------- staging
+
+def _png() -> str:
+    import base64
+    # a valid 1x1 PNG
+    return base64.b64encode(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")).decode()
+
+
+def test_staging_keeps_stored_state_drops_live_views_and_links_the_api(tmp_path):
+    view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 01 · Title\n\nSee `pg.evaluate` and `pg.not_a_function`."),
+        nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output(
+            "execute_result", data={book.WIDGET_MIME: view, "text/plain": "VBox(...)"}, execution_count=1)]),
+        nbformat.v4.new_code_cell("ex", outputs=[nbformat.v4.new_output(
+            "display_data", data={book.WIDGET_MIME: view, "text/plain": "summary",
+                                  "text/html": "<pre>summary</pre><img alt='a figure' src='data:image/png;base64,x'>",
+                                  "image/png": _png()})]),
+        nbformat.v4.new_code_cell("plt.show()", outputs=[nbformat.v4.new_output(
+            "display_data", data={"image/png": _png(), "text/plain": "<Figure size 600x320 with 1 Axes>"},
+            metadata={"image/png": {"alt": "bars of the variance", "width": 600}})]),
+    ]
+    src, dst, figs = tmp_path / "01_x.ipynb", tmp_path / "out.ipynb", tmp_path / "figs"
+    figs.mkdir()
+    nbformat.write(nb, src)
+    info = book.prepare_notebook(src, dst, figs, "../figs")
+    out = nbformat.read(dst, as_version=4)
+    assert info == {"title": "01 · Title", "figures": 2, "widgets": 2}
+    assert "{py:obj}`pg.evaluate <pgcourse.exact.evaluate>`" in out.cells[0].source
+    assert "`pg.not_a_function`" in out.cells[0].source
+    assert out.cells[1].outputs == []                                   # only the widget's repr: dropped
+    assert LIVE_NOTE_TEXT in out.cells[2].source and out.cells[2].cell_type == "markdown"
+    html_out = out.cells[3].outputs[0].data
+    assert set(html_out) == {"text/plain", "text/html"}                 # the explorer's own HTML, no live view
+    assert LIVE_NOTE_TEXT in out.cells[4].source
+    md = out.cells[5].outputs[0].data["text/markdown"]
+    assert ":alt: bars of the variance" in md and ":width: 600px" in md and "../figs/" in md
+    assert len(list(figs.iterdir())) == 1
+
+
+def test_course_order_is_numeric(tmp_path):
+    for name in ("10_b.ipynb", "02_a.ipynb", "1_c.ipynb", "notes.ipynb", "03_x.py"):
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in book.course_notebooks(tmp_path)] == ["1_c.ipynb", "02_a.ipynb", "10_b.ipynb"]
