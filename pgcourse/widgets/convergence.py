@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 import pgcourse as pg
+import pgcourse.plots as pgp
 
 from ._explorer import Explorer, axes, cached, register, slider
-from .surrogates import OKABE_ITO
+
+C = pgp.OKABE_ITO  # the course's colour-blind-safe palette
 
 METHODS_10 = ("softmax PG", "natural PG")
 LRS_10 = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -50,16 +52,15 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
         U_tau_star, U_of_opt = optimum(tau)
         k = np.arange(N_ITERS_10 + 1)
         ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.25)
-        colour = {METHODS_10[0]: OKABE_ITO[6], METHODS_10[1]: OKABE_ITO[5]}
+        colour = {METHODS_10[0]: C["vermillion"], METHODS_10[1]: C["blue"]}
         ax1.plot(k, U, "-", color=colour[method], lw=2.2, label=f"{method} (chosen)")
         ax1.plot(k, U_o, "--", color=colour[other], lw=1.3, label=other)
-        ax1.axhline(U_star, color=OKABE_ITO[0], ls=":", lw=1, label="U*")
+        ax1.axhline(U_star, color=C["black"], ls=":", lw=1, label="U*")
         if tau > 0:
-            ax1.axhline(U_of_opt, color=OKABE_ITO[3], ls="-.", lw=1, label="U(pi*_tau)")
+            ax1.axhline(U_of_opt, color=C["green"], ls="-.", lw=1, label="U(pi*_tau)")
         ax1.set_xlabel("iteration k")
         ax1.set_ylabel("exact U(theta_k)")
-        ax1.set_title(f"lr {lr:g}, tau {tau:g}", fontsize=9, y=1.0)
-        ax1.legend(fontsize=7, loc="lower right")
+        pgp.legend_above(ax1, title=f"lr {lr:g}, tau {tau:g}")
         floor = 1e-12  # log10 on a linear axis: a log axis's mathtext tick labels cost ~10x the whole redraw
         ax2.plot(k, np.log10(np.maximum(U_tau_star - U_tau, floor)), "-", color=colour[method], lw=2.2, label=method)
         ax2.plot(k, np.log10(np.maximum(U_tau_star - U_tau_o, floor)), "--", color=colour[other], lw=1.3,
@@ -67,8 +68,7 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
         ax2.set_ylim(-12.5, np.log10(2 * max(U_tau_star - U_tau[0], 1.0)))
         ax2.set_xlabel("iteration k")
         ax2.set_ylabel("log10(U*_tau - U_tau(theta_k))")
-        ax2.set_title("regularised sub-optimality, log10 (floor 1e-12)", fontsize=9, y=1.0)
-        ax2.legend(fontsize=7, loc="upper right")
+        pgp.legend_above(ax2, title="regularised sub-optimality, log10 (floor 1e-12)")
         target = U[0] + 0.9 * (U_star - U[0])
         hit = int(np.argmax(U >= target)) if (U >= target).any() else None
         hit_o = int(np.argmax(U_o >= target)) if (U_o >= target).any() else None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 import pgcourse as pg
+import pgcourse.plots as pgp
 
 from ._explorer import Explorer, axes, register, slider
-from .surrogates import OKABE_ITO
+
+C = pgp.OKABE_ITO  # the course's colour-blind-safe palette
 
 CRITICS_11 = ("compatible (score) features", "random features")
 K_CHOICES_11 = (1, 2, 3, 4, 6, 8, 12, 18)
@@ -46,20 +48,18 @@ def critic_explorer(critic: str = "random features", k: int = 4, seed: int = 11)
         x, y = ev.A[live].ravel(), f[live].ravel()
         lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
         ax1.plot([lo, hi], [lo, hi], "-", color="0.6", lw=1, label="f = A")
-        ax1.plot(x, y, "o", color=OKABE_ITO[5], ms=5, label="fitted critic f(s, a)")
+        ax1.plot(x, y, "o", color=C["blue"], ms=5, label="fitted critic f(s, a)")
         ax1.set_xlabel("true advantage A(s, a)")
         ax1.set_ylabel("critic f(s, a)")
-        ax1.set_title("the fit (weighted by d pi)", fontsize=9, y=1.0)
-        ax1.legend(fontsize=7, loc="upper left")
+        pgp.legend_above(ax1, title="the fit (weighted by d pi)")
         idx = np.arange(grad.size)
-        ax2.plot(idx, grad, "_", color=OKABE_ITO[0], ms=18, mew=2, label="exact grad U")
-        ax2.plot(idx, g, "o", color=OKABE_ITO[6], ms=6, label="gradient with this critic")
+        ax2.plot(idx, grad, "_", color=C["black"], ms=18, mew=2, label="exact grad U")
+        ax2.plot(idx, g, "o", color=C["vermillion"], ms=6, label="gradient with this critic")
         ax2.axhline(0, color="0.6", lw=0.8)
         ax2.set_xticks(idx)
         ax2.set_xlabel("component of theta")
         ax2.set_ylabel("gradient")
-        ax2.set_title("the gradient it implies", fontsize=9, y=1.0)
-        ax2.legend(fontsize=7, loc="lower left")
+        pgp.legend_above(ax2, title="the gradient it implies")
         name = critic if critic == CRITICS_11[0] else f"{int(k)} random features"
         return (f"critic: {name}\n"
                 f"max |f - A| over (s, a)            = {np.abs(f - ev.A)[live].max():.4f}\n"

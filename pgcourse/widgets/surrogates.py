@@ -8,11 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 import pgcourse as pg
+import pgcourse.plots as pgp
 
 from ._explorer import Explorer, axes, register, slider
 
-OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
-"""Colour-blind-safe palette (Okabe & Ito), used by the Part II explorers."""
+C = pgp.OKABE_ITO  # the course's colour-blind-safe palette
+
+OKABE_ITO = tuple(pgp.OKABE_ITO[k] for k in ("black", "orange", "sky", "green", "yellow", "blue", "vermillion",
+                                               "purple"))
+"""The course's Okabe-Ito palette as a tuple (notebooks 09-11 index it)."""
 
 STEPS_09 = np.round(np.concatenate([np.arange(0.0, 0.25, 0.01), np.arange(0.25, 3.001, 0.05)]), 3)
 """Step sizes t of notebook 09's ray theta_old + t * natural_gradient / |natural_gradient|: fine near 0,
@@ -52,14 +56,14 @@ def surrogate_explorer(step: float = 0.05, eps: float = 0.2, seed: int = 9) -> E
         ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.25)
         x, U0 = STEPS_09, prof["U_old"]
         near = x <= 0.25
-        curves = [(prof["U"], "-", 0, 2.0, "U(theta) - U_old, exact"),
-                  (prof["L"], "--", 5, 1.6, "surrogate L_old - U_old"),
-                  (clip, "-.", 6, 1.6, f"clipped (eps {e:.2f}) - U_old"),
-                  (prof["bound"], ":", 3, 2.0, "TRPO bound - U_old")]
+        curves = [(prof["U"], "-", "black", 2.0, "U(theta) - U_old, exact"),
+                  (prof["L"], "--", "blue", 1.6, "surrogate L_old - U_old"),
+                  (clip, "-.", "vermillion", 1.6, f"clipped (eps {e:.2f}) - U_old"),
+                  (prof["bound"], ":", "green", 2.0, "TRPO bound - U_old")]
         panels = ((ax1, near, "near theta_old: TRPO's bound"), (ax2, x >= 0, "far: the clipped objective"))
-        for ax, sel, title in panels:
+        for ax, sel, _ in panels:
             for y, ls, c, lw, lab in curves:
-                ax.plot(x[sel], (y - U0)[sel], ls, color=OKABE_ITO[c], lw=lw, label=lab)
+                ax.plot(x[sel], (y - U0)[sel], ls, color=C[c], lw=lw, label=lab)
             top = max((prof["U"] - U0)[sel].max(), (prof["L"] - U0)[sel].max())
             ax.set_ylim(-0.6 * top, 1.1 * top)
             ax.axhline(0.0, color="0.6", lw=0.8)
@@ -67,9 +71,9 @@ def surrogate_explorer(step: float = 0.05, eps: float = 0.2, seed: int = 9) -> E
                 ax.axvline(t, color="0.6", lw=0.8)
                 ax.plot([t] * 4, [y[i] - U0 for y, *_ in curves], "o", color="0.3", ms=4)
             ax.set_xlabel("step t along the unit natural gradient")
-            ax.set_title(title, fontsize=9, y=1.0)
         ax1.set_ylabel("improvement over U(theta_old)")
-        ax1.legend(fontsize=7, loc="lower left")
+        pgp.legend_above(ax1, ncols=2, title=panels[0][2])
+        ax2.set_title(panels[1][2], y=1.0, loc="left")
         return (f"step t = {t:.2f}   eps = {e:.2f}   C = 4 eps_A gamma/(1-gamma)^2 = {prof['C']:.1f}\n"
                 f"U(theta) - U_old           = {prof['U'][i] - U0:+.4f}\n"
                 f"L_old(theta) - U_old       = {prof['L'][i] - U0:+.4f}\n"
