@@ -26,7 +26,8 @@ duplicate submission gets a `duplicate` row with 0 max points):
   student, notebook (the exercise), part (grade_id, e.g. ex04-p2, or total / duplicate), passed (0/1),
   points, max_points, reason (empty when passed, else the checker's diagnosis, e.g. "G_0 used instead of G_t";
   on the total row "k/n parts passed"), file (relative to SUBMISSIONS_DIR).
-The CSV is written atomically (a temporary file, then os.replace); --feedback DIR gets DIR/<student>/<exercise>.md.
+The CSV is written atomically (a temporary file, then os.replace), also every 10 s while grading (so a grader
+killed half-way leaves the rows graded so far); --feedback DIR gets DIR/<student>/<exercise>.md.
 
 Exit status 0 whatever the students did; 2 on misuse (no such folder, no notebooks, --out a directory, no
 bubblewrap without --no-sandbox).
@@ -37,7 +38,7 @@ import argparse
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script from anywhere: python /path/to/tools/grade.py
@@ -95,8 +96,9 @@ def part_rows(sub: Submission, exercise: str, points: dict, ev) -> list[Row]:
 
 
 def grade_folder(folder: Path, *, solutions: Path = SOLUTIONS, limits: Limits | None = None, jobs: int | None = None,
-                 secret: bytes | None = None, log=print) -> list[Row]:
-    """Every row for every submission in folder, sorted by student, exercise, then parts."""
+                 secret: bytes | None = None, log=print, progress=None) -> list[Row]:
+    """Every row for every submission in folder, sorted by student, exercise, then parts.
+    progress(rows so far, sorted) is called after each student (e.g. to keep a partial CSV up to date)."""
     limits = limits or Limits()
     secret = course_secret() if secret is None else secret
     points = points_of(solutions)
@@ -147,13 +149,20 @@ def grade_folder(folder: Path, *, solutions: Path = SOLUTIONS, limits: Limits | 
     by_student: dict = {}
     for sub, ex in kept:
         by_student.setdefault(sub.student, []).append((sub, ex))
-    jobs = jobs or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=jobs) as pool:  # one sandbox per worker, one student per sandbox
-        graded = list(pool.map(one_student, by_student.values()))
-    rows = [r for g in graded for r in g] + lost
     order = {c.grade_id: c.part for ex in checks.exercises() for c in checks.checkers_of(ex)}
     kind = {"total": 10_000, "duplicate": 10_001}
-    return sorted(rows, key=lambda r: (r.student, r.notebook, kind.get(r.part, order.get(r.part, 0)), r.file))
+
+    def ordered(rows):
+        return sorted(rows, key=lambda r: (r.student, r.notebook, kind.get(r.part, order.get(r.part, 0)), r.file))
+
+    jobs = jobs or os.cpu_count() or 1
+    rows = list(lost)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # one sandbox per worker, one student per sandbox
+        for fut in as_completed([pool.submit(one_student, items) for items in by_student.values()]):
+            rows += fut.result()
+            if progress is not None:
+                progress(ordered(rows))
+    return ordered(rows)
 
 
 def main(argv=None) -> int:
@@ -200,8 +209,15 @@ def main(argv=None) -> int:
         print("warning: --no-sandbox: the students' code runs with your permissions", file=sys.stderr)
     limits = Limits(time_limit=args.timeout, cell_timeout=args.cell_timeout, cells_timeout=args.notebook_timeout,
                     sandbox=not args.no_sandbox)
+    last = [0.0]
+
+    def partial(rows):  # a grader killed half-way still leaves a valid CSV of the students graded so far
+        if time.monotonic() - last[0] > 10:
+            write_csv(rows, args.out)
+            last[0] = time.monotonic()
+
     rows = grade_folder(args.submissions, solutions=args.solutions, limits=limits, jobs=args.jobs,
-                        secret=course_secret(args.secret_file))
+                        secret=course_secret(args.secret_file), progress=partial)
     write_csv(rows, args.out)
     totals = [r for r in rows if r.part == "total"]
     print(f"{len(totals)} submissions graded; {len(rows)} rows written to {args.out}")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis import td_fixed_point
 from ..estimators import mc_values, td_errors
 from ..exact import evaluate
-from ..sampling import Episodes
 from . import _problems as pr
 from ._core import checker, close, compare_case
 
@@ -73,27 +73,6 @@ def check_expected_td_error(rng):
         ], shape_hints={(mdp.S,): "One value per (s, a): shape (S, A)."}, where=where)
 
 
-def td_fixed_point(ep: Episodes, gamma, V0, boot_terminal=False, boot_trunc=True):
-    """The batch TD(0) fixed point (S,): for every state s with real steps, the TD errors of its steps sum to 0;
-    states never visited keep V0."""
-    S = V0.shape[0]
-    real = ep.mask.astype(bool)
-    s, s2, r = ep.states[real], ep.next_states[real], ep.rewards[real]
-    term, trunc = ep.terminated[real], ep.truncated[real]
-    boot = np.ones_like(term) if boot_terminal else ~term
-    if not boot_trunc:
-        boot = boot & ~trunc
-    cnt = np.bincount(s, minlength=S).astype(float)
-    M = np.diag(cnt)
-    np.add.at(M, (s[boot], s2[boot]), -gamma)
-    b = np.bincount(s, weights=r, minlength=S)
-    unvisited = cnt == 0
-    M[unvisited] = 0.0
-    M[unvisited, unvisited] = 1.0
-    b[unvisited] = V0[unvisited]
-    return np.linalg.solve(M, b)
-
-
 @checker("ex06_td_critic", 3, function="td0_critic", forbid=("td0_values", "analysis.td_fixed_point"),
          uses=("td_errors",), course_part=2,
          summary="batch TD(0) converges to the right fixed point on 2 batches.")
@@ -107,14 +86,14 @@ def check_td0_critic(rng):
             ep = pr.episodes(rng, mdp, pr.pi(rng, mdp.S, mdp.A), 30, 10)
         V0 = pr.critic(rng, mdp.S)
         g = mdp.gamma
-        exp = td_fixed_point(ep, g, V0)
+        exp = td_fixed_point(ep, mdp.S, g, V0=V0)
         mc = mc_values(ep, S=mdp.S, gamma=g)
         mc[mdp.terminal] = V0[mdp.terminal]
         unvisited = np.bincount(ep.states[ep.mask.astype(bool)], minlength=mdp.S) == 0
         zeroed = np.where(unvisited, 0.0, exp)
         yield compare_case((ep, g, V0), exp, "V", [
-            (td_fixed_point(ep, g, V0, boot_terminal=True), pr.BOOT_TERMINAL),
-            (td_fixed_point(ep, g, V0, boot_trunc=False), pr.NO_BOOT_TRUNC),
+            (td_fixed_point(ep, mdp.S, g, V0=V0, bootstrap_terminal=True), pr.BOOT_TERMINAL),
+            (td_fixed_point(ep, mdp.S, g, V0=V0, bootstrap_truncated=False), pr.NO_BOOT_TRUNC),
             (mc, "that is the Monte Carlo average of G_t; TD(0) bootstraps from V(s_{t+1}) instead."),
             (zeroed, (f"the states never visited ({', '.join(map(str, np.flatnonzero(unvisited)))}: here the "
                       "terminal state) must keep their value from V0; yours are 0. The visited ones are right.")),

@@ -190,7 +190,8 @@ def _run_sandbox(plan: dict, limits: Limits, budget: float) -> bytes:
             pickle.dump(plan, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.chmod(os.path.join(job, "plan.pkl"), 0o644)
         argv = (sandbox.command(Path(job), []) if limits.sandbox else sandbox.unsandboxed_command(Path(job), []))
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        err = tempfile.TemporaryFile()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
                                 env=sandbox.environment(), start_new_session=True)
         sink: list = []
         reader = threading.Thread(target=_read_capped, args=(proc.stdout, MAX_RESULT_BYTES * 2, sink), daemon=True)
@@ -201,7 +202,18 @@ def _run_sandbox(plan: dict, limits: Limits, budget: float) -> bytes:
             _kill(proc)
         reader.join(timeout=10)
         _kill(proc)
-    return b"".join(b for b in sink if b) if (sink and sink[-1] is not None) else b""
+        data = b"".join(b for b in sink if b) if (sink and sink[-1] is not None) else b""
+        if not data and proc.returncode not in (0, None, -9):
+            err.seek(0)
+            text = err.read(2000).decode(errors="replace").strip().splitlines()
+            raise SandboxError(f"the sandbox did not start (exit {proc.returncode}): "
+                               f"{text[-1] if text else 'no message'}")
+        err.close()
+    return data
+
+
+class SandboxError(RuntimeError):
+    """bubblewrap or the runner could not start (a machine problem, not the student's)."""
 
 
 def _judge_part(chk, cases, blob, limits: Limits) -> PartResult:
