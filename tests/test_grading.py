@@ -184,3 +184,12 @@ def test_make_grade_installs_bubblewrap():
     assert "command -v bwrap" in make and "bubblewrap" in make
     assert "command -v bwrap" in ci and "bubblewrap" in ci
     assert shutil.which("bwrap") or os.environ.get("CI") != "true"
+
+
+def test_class_smoke_every_exercise_through_the_sandbox(capsys):
+    """The benchmark at smoke size: 2 students x every exercise (complete solutions and untouched stubs),
+    sandboxed; every grade as expected."""
+    from tools.grading.bench import run
+    assert run(2, jobs=2) == 0, capsys.readouterr().out
+    n = 2 * len(checks.exercises())
+    assert f"grades as expected: {n}/{n}" in capsys.readouterr().out
