@@ -456,6 +456,7 @@ _ARM_JS = r"""([eid, cid]) => {
   for (const ev of events) control.addEventListener(ev, onInput, true);
   const obs = new MutationObserver(records => {
     const t = now();
+    if (st.t0 === null) return;                        // a late change from an earlier move: not this one's
     for (const r of records) {
       if (box.contains(r.target)) continue;            // the control's own readout is not the output
       st.marks.push(t); st.what.push(r.type + (r.attributeName ? ':' + r.attributeName : ''));
@@ -465,7 +466,9 @@ _ARM_JS = r"""([eid, cid]) => {
   obs.observe(root, {subtree: true, childList: true, characterData: true, attributes: true,
                      attributeFilter: ['src', 'style', 'class']});
   const onLoad = (e) => {
-    if (e.target.tagName === 'IMG' && !box.contains(e.target)) { st.marks.push(now()); st.what.push('img-load'); }
+    if (st.t0 !== null && e.target.tagName === 'IMG' && !box.contains(e.target)) {
+      st.marks.push(now()); st.what.push('img-load');
+    }
   };
   root.addEventListener('load', onLoad, true);
   const onStatus = (_, s) => {
