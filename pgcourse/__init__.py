@@ -9,7 +9,9 @@ checks (exercise checkers), plots and widgets (the notebooks' figures and contro
 from .analysis import (BUILTIN_ESTIMATORS, EstimatorScore, bandit_score_variance, builtin_expectation, cosine,
                        gae_bias_variance, mc_action_values, mean_se, per_pair_means, running_mean_se, score_estimator,
                        score_table, td_fixed_point, total_variance, total_variation, truncated_values)
+from .analysis import variance_minimising_baseline, z_scores
 from .continuous import LinearQuadratic, QuadraticBandit
+from .derivatives import numerical_gradient
 from .design import (critic_gradient, dropped_discount_direction, jacobian_asymmetry, linear_critic,
                      sampled_compatible_critic, undiscounted_visits)
 from .convergence import (bandit_pg_curve, cen_bound, chain_mdp, gradient_domination, mismatch_coefficient,
@@ -25,6 +27,7 @@ from .exact import (Evaluation, alive_distributions, evaluate, expected_gae, exp
 from .learning import History, train
 from .mdp import TabularMDP, random_mdp
 from .natural import compatible_critic, fisher_matrix, natural_gradient
+from .gaussian import MultivariateGaussianPolicy, gaussian_expectation
 from .policies import GaussianPolicy, SoftmaxPolicy, softmax
 from .problems import (critic_error_direction, demo_grid_policy, frozen_lake_lab, gradient_demo_problem,
                        reward_shifted, td_demo_problem)
@@ -60,4 +63,7 @@ __all__ = [
     "cen_bound", "regularisation_bias_bound", "pg_iterates", "objective_curve", "chain_mdp",
     "bandit_pg_curve", "linear_critic", "critic_gradient", "sampled_compatible_critic", "undiscounted_visits",
     "dropped_discount_direction", "jacobian_asymmetry",
+    # notebooks 02-04: named helpers for the derivations, the variance-minimising baseline, the vector Gaussian
+    "numerical_gradient", "variance_minimising_baseline", "z_scores", "MultivariateGaussianPolicy",
+    "gaussian_expectation",
 ]

@@ -48,6 +48,8 @@ __all__ = [
     "td_fixed_point",
     "total_variance",
     "truncated_values",
+    "variance_minimising_baseline",
+    "z_scores",
 ]
 
 
@@ -341,3 +343,44 @@ def gae_bias_variance(mdp, policy, theta, V_hat, lams, episodes, horizon: int):
                                                          gae(episodes, V_hat, mdp.gamma, lam), mdp.gamma))
                     for lam in lams])
     return Eg, bias2, var
+
+
+# ---- baselines and z-scores (notebooks 02-03) --------------------------------------------------------------
+
+def variance_minimising_baseline(policy, theta, Q) -> np.ndarray:
+    """The state baseline b*(s) (S,) that minimises the variance of one step's term
+    g = grad log pi(a|s) (G - b(s)), a ~ pi(.|s), given s (E[G | s, a] = Q(s, a)):
+
+        b*(s) = E_a[|grad log pi(a|s)|^2 Q(s, a)] / E_a[|grad log pi(a|s)|^2]
+              = sum_a pi(a|s) |score(s, a)|^2 Q(s, a) / sum_a pi(a|s) |score(s, a)|^2,
+
+    (set d/db E[|score|^2 (G - b)^2] = 0). A |score|^2-weighted average of Q(s, .), so not V(s) = sum_a pi Q
+    in general. Where every action the policy takes has a zero score (a deterministic state) the variance
+    does not depend on b and b*(s) = V(s) is returned. policy: SoftmaxPolicy, theta its shape, Q (S, A).
+    It minimises each step's own variance; a whole episode's estimate also has covariances across steps."""
+    from ._validate import as_softmax_policy
+    policy = as_softmax_policy(policy)
+    theta = policy.check_theta(theta)
+    Q = as_float_array(Q, "Q", shape=(policy.S, policy.A))
+    s_idx, a_idx = np.meshgrid(np.arange(policy.S), np.arange(policy.A), indexing="ij")
+    score = policy.grad_log_prob(theta, s_idx, a_idx).reshape(policy.S, policy.A, -1)
+    w = policy.probs(theta) * (score**2).sum(axis=2)              # pi(a|s) |score(s, a)|^2, (S, A)
+    V = (policy.probs(theta) * Q).sum(axis=1)
+    den = w.sum(axis=1)
+    safe = den > 1e-300
+    return np.where(safe, (w * Q).sum(axis=1) / np.where(safe, den, 1.0), V)
+
+
+def z_scores(samples, exact) -> np.ndarray:
+    """Standardised deviations of a sampled mean from what it estimates, shape samples.shape[1:]:
+
+        z = (mean(x) - exact) / se(x),     mean, se = mean_se(x), x (N, ...) independent estimates.
+
+    For an unbiased estimator each z is about N(0, 1): |z| > 3.3 has probability 0.001 per component.
+    Components with se = 0 get z = 0 if the mean equals `exact`, else +-inf."""
+    m, se = mean_se(samples)
+    ex = as_float_array(exact, "exact", shape=np.shape(m))
+    diff = m - ex
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, diff / np.where(se > 0, se, 1.0), np.where(diff == 0, 0.0, np.sign(diff) * np.inf))
+    return z

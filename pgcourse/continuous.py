@@ -8,6 +8,9 @@ LinearQuadratic (1-D LQR): x_{t+1} = a x_t + b u_t + w_t, w_t ~ N(0, noise^2), x
     With c = a + b theta and m_t = E[x_t^2]: m_{t+1} = c^2 m_t + b^2 sigma^2 + noise^2, and
     E[r_t] = -(q + r theta^2) m_t - r sigma^2, so U = sum_t gamma^t E[r_t] in closed form (finite horizon
     by the recursion, infinite horizon by a geometric series when gamma c^2 < 1), and its derivative too.
+
+Exact Gaussian expectations (Gauss-Hermite quadrature) and the vector-action Gaussian policy live in
+`pgcourse.gaussian`.
 """
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ Softmax (discrete actions):  pi(a|s) = exp h(s, a) / sum_b exp h(s, b),  h(s, a)
 
 Gaussian (continuous actions):  a ~ N(mu_theta(s), sigma^2),  mu_theta(s) = phi(s) . theta,
     grad log pi(a|s) = (a - mu_theta(s)) / sigma^2 * phi(s).
+
+Multivariate Gaussian (actions in R^d, learned spread): see `pgcourse.gaussian.MultivariateGaussianPolicy`,
+    grad_theta log pi = J(s)^T Sigma^-1 (a - mu(s)) and d log pi / d log sigma_i = (a_i - mu_i)^2 / sigma_i^2 - 1.
 """
 from __future__ import annotations
 

@@ -91,3 +91,44 @@ def test_linear_quadratic_diverging_infinite_horizon_raises():
     assert np.isfinite(lq.objective([0.5], 0.3, horizon=20))
     with pytest.raises(ValueError, match="diverges"):
         pg.LinearQuadratic(gamma=1.0).objective([-1.0], 0.3)
+
+
+# ---- Gauss-Hermite expectations ----
+
+def test_gaussian_expectation_moments_exact():
+    rng = np.random.default_rng(0)
+    m = np.array([0.5, -1.0])
+    X = rng.normal(size=(2, 2))
+    S = X @ X.T + 0.5 * np.eye(2)
+    assert pg.gaussian_expectation(lambda a: np.ones(len(a)), m, S) == pytest.approx(1.0)
+    np.testing.assert_allclose(pg.gaussian_expectation(lambda a: a, m, S, n_nodes=2), m)
+    second = pg.gaussian_expectation(lambda a: a[:, :, None] * a[:, None, :], m, S, n_nodes=2)
+    np.testing.assert_allclose(second, S + np.outer(m, m))
+    # 1-D fourth central moment 3 sigma^4 needs 3 nodes; 2 nodes get it wrong (degree 4 > 2*2 - 1)
+    f = lambda a: (a[:, 0] - 1.0) ** 4  # noqa: E731
+    assert pg.gaussian_expectation(f, [1.0], [[4.0]], n_nodes=3) == pytest.approx(48.0)
+    assert pg.gaussian_expectation(f, [1.0], [[4.0]], n_nodes=2) != pytest.approx(48.0)
+
+
+def test_gaussian_expectation_gives_the_bandit_gradient_exactly():
+    """E[r(a) score] = dU/dtheta on the quadratic bandit, by quadrature (no sampling)."""
+    bandit = pg.QuadraticBandit(a_star=1.0)
+    for theta, sigma in [(0.0, 0.5), (2.0, 0.1), (-1.0, 1.5)]:
+        pol = pg.GaussianPolicy(sigma)
+        f = lambda a, pol=pol, theta=theta: bandit.reward(a[:, 0])[:, None] * pol.grad_log_prob(  # noqa: E731
+            [theta], np.ones((len(a), 1)), a[:, 0])
+        g = pg.gaussian_expectation(f, [theta], [[sigma**2]], n_nodes=3)
+        np.testing.assert_allclose(g, bandit.gradient([theta]), atol=1e-10)
+
+
+def test_gaussian_expectation_bad_input():
+    with pytest.raises(TypeError, match="f"):
+        pg.gaussian_expectation(3.0, [0.0], [[1.0]])
+    with pytest.raises(ValueError, match="cov"):
+        pg.gaussian_expectation(lambda a: a, [0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match="cov"):
+        pg.gaussian_expectation(lambda a: a, [0.0, 0.0], [[1.0, 0.5], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="f must return"):
+        pg.gaussian_expectation(lambda a: 1.0, [0.0], [[1.0]])
+    with pytest.raises(ValueError, match="n_nodes"):
+        pg.gaussian_expectation(lambda a: a, [0.0], [[1.0]], n_nodes=0)

@@ -133,3 +133,104 @@ def test_gaussian_samples_have_the_right_moments():
     assert abs(a.mean() - 0.0) < 5 * 0.5 / np.sqrt(n)
     assert abs(a.var(ddof=1) - 0.25) < 5 * 0.25 * np.sqrt(2 / (n - 1))
     np.testing.assert_array_equal(a, pol.sample(theta, phi, np.random.default_rng(0)))
+
+
+# --- multivariate Gaussian: mean Theta phi(s), Sigma = D C D with learned log sigma ------------------------
+
+def _random_correlation(rng, d):
+    X = rng.normal(size=(d, d + 2))
+    M = X @ X.T
+    s = np.sqrt(np.diag(M))
+    return M / np.outer(s, s)
+
+
+@pytest.mark.parametrize("K, d, correlated", [(1, 1, False), (3, 2, False), (2, 3, True), (4, 2, True)])
+def test_multivariate_gaussian_score_equals_finite_differences(K, d, correlated):
+    rng = np.random.default_rng(10 * K + d)
+    C = _random_correlation(rng, d) if correlated else None
+    pol = pg.MultivariateGaussianPolicy(K, d, C)
+    theta = rng.normal(scale=0.5, size=pol.theta_shape)
+    phi = rng.normal(size=(4, K))
+    acts = pol.sample(theta, phi, rng)
+    g = pol.grad_log_prob(theta, phi, acts)
+    assert g.shape == (4, d * K + d)
+    for n in range(4):
+        fd = pg.numerical_gradient(lambda th, n=n: pol.log_prob(th, phi[n], acts[n]), theta)
+        np.testing.assert_allclose(g[n], fd, atol=1e-6)
+    # log_prob is the multivariate normal log-density with covariance cov(theta)
+    m, Sigma = pol.mean(theta, phi), pol.cov(theta)
+    r = acts - m
+    ref = -0.5 * np.einsum("ni,ij,nj->n", r, np.linalg.inv(Sigma), r) - 0.5 * np.linalg.slogdet(2 * np.pi * Sigma)[1]
+    np.testing.assert_allclose(pol.log_prob(theta, phi, acts), ref)
+
+
+def test_multivariate_gaussian_score_formulas():
+    """grad_W = Sigma^-1 (a - mu) phi^T = J^T Sigma^-1 (a - mu); d/d log sigma = (a - mu)^2 / sigma^2 - 1 (C = I);
+    the diagonal-only shortcut (a - mu) / sigma^2 phi^T is wrong once Sigma is correlated."""
+    rng = np.random.default_rng(3)
+    C = np.array([[1.0, 0.7], [0.7, 1.0]])
+    for corr in [None, C]:
+        pol = pg.MultivariateGaussianPolicy(3, 2, corr)
+        theta = rng.normal(size=pol.theta_shape)
+        phi, a = rng.normal(size=3), rng.normal(size=2)
+        W, log_std = pol.split(theta)
+        np.testing.assert_array_equal(pol.join(W, log_std), theta)
+        mu, Sigma = W @ phi, pol.cov(theta)
+        v = np.linalg.solve(Sigma, a - mu)
+        np.testing.assert_allclose(pol.score_mean(theta, phi, a), np.outer(v, phi))
+        J = pol.mean_jacobian(phi)
+        assert J.shape == (2, pol.theta_shape[0])
+        np.testing.assert_allclose(pol.grad_log_prob(theta, phi, a)[:6], (J.T @ v)[:6])
+        np.testing.assert_array_equal((J.T @ v)[6:], 0.0)
+        np.testing.assert_allclose(J @ theta, mu)
+        sd = np.exp(log_std)
+        if corr is None:
+            np.testing.assert_allclose(pol.score_log_std(theta, phi, a), (a - mu) ** 2 / sd**2 - 1)
+        else:
+            naive = np.outer((a - mu) / sd**2, phi)
+            assert not np.allclose(naive, pol.score_mean(theta, phi, a), atol=1e-3)
+    # d = 1, C = I is the scalar Gaussian with sigma = exp(log_std)
+    one = pg.MultivariateGaussianPolicy(2, 1)
+    th = np.array([0.3, -0.7, np.log(0.4)])
+    phi, a = np.array([[1.0, 2.0]]), np.array([[0.5]])
+    ref = pg.GaussianPolicy(0.4, 2)
+    np.testing.assert_allclose(one.score_mean(th, phi, a)[:, 0, :], ref.grad_log_prob(th[:2], phi, a[:, 0]))
+    np.testing.assert_allclose(one.log_prob(th, phi, a), ref.log_prob(th[:2], phi, a[:, 0]))
+
+
+@pytest.mark.parametrize("correlated", [False, True])
+def test_multivariate_gaussian_score_has_mean_zero_exactly(correlated):
+    rng = np.random.default_rng(5)
+    pol = pg.MultivariateGaussianPolicy(2, 2, _random_correlation(rng, 2) if correlated else None)
+    theta = rng.normal(size=pol.theta_shape)
+    phi = rng.normal(size=2)
+    f = lambda acts: pol.grad_log_prob(theta, np.broadcast_to(phi, (len(acts), 2)), acts)  # noqa: E731
+    E = pg.gaussian_expectation(f, pol.mean(theta, phi), pol.cov(theta), n_nodes=3)
+    np.testing.assert_allclose(E, 0.0, atol=1e-12)
+    # the Fisher information of log sigma with C = I is 2 I (E[(z^2 - 1)^2] = 2): a non-trivial exact check
+    if not correlated:
+        g = lambda acts: pol.score_log_std(theta, np.broadcast_to(phi, (len(acts), 2)), acts) ** 2  # noqa: E731
+        np.testing.assert_allclose(pg.gaussian_expectation(g, pol.mean(theta, phi), pol.cov(theta), 3), [2.0, 2.0])
+
+
+def test_multivariate_gaussian_samples_and_bad_input():
+    C = np.array([[1.0, -0.5], [-0.5, 1.0]])
+    pol = pg.MultivariateGaussianPolicy(1, 2, C)
+    theta = pol.join([[1.0], [-2.0]], np.log([0.5, 2.0]))
+    a = pol.sample(theta, np.ones((40000, 1)), np.random.default_rng(0))
+    assert a.shape == (40000, 2)
+    emp = np.cov(a.T)
+    np.testing.assert_allclose(a.mean(axis=0), [1.0, -2.0], atol=5 * 2.0 / 200)
+    np.testing.assert_allclose(emp, pol.cov(theta), atol=0.06)
+    with pytest.raises(ValueError, match="correlation"):
+        pg.MultivariateGaussianPolicy(1, 2, [[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match="correlation"):
+        pg.MultivariateGaussianPolicy(1, 2, [[2.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="theta"):
+        pol.split(np.zeros(3))
+    with pytest.raises(ValueError, match="actions"):
+        pol.log_prob(theta, np.ones((3, 1)), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="features"):
+        pol.mean(theta, np.ones((3, 2)))
+    with pytest.raises(TypeError, match="n_features"):
+        pg.MultivariateGaussianPolicy("2", 2)
