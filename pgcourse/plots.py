@@ -94,17 +94,38 @@ def png_bytes(fig) -> bytes:
     return buf.getvalue()
 
 
+def img_html(png: bytes, css_size: tuple[int, int], alt: str, cls: str = "pg-figure") -> str:
+    """<img> of a PNG (embedded as a data URI) at its CSS size, with alt text."""
+    import html
+    w, h = css_size
+    b64 = base64.b64encode(png).decode("ascii")
+    return (f"<img class='{cls}' src='data:image/png;base64,{b64}' width='{w}' height='{h}'"
+            f" alt='{html.escape(alt, quote=True)}'>")
+
+
+def compact_png(png: bytes) -> bytes:
+    """The same image as a 256-colour palette PNG, about 4x smaller: for figures stored in a notebook (a live
+    explorer's redraws skip this step to stay fast)."""
+    from PIL import Image
+    img = Image.open(io.BytesIO(png)).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+    buf = io.BytesIO()
+    img.save(buf, format="png", compress_level=9)
+    return buf.getvalue()
+
+
 class FigureOutput:
-    """A rendered figure for IPython's display: PNG (2x pixels) shown at its CSS size, with alt text.
-    text/plain is the alt text (what nbval compares; image bytes are not compared); the alt text is also
-    kept in the output's metadata (image/png: alt), for a static site's <img alt>."""
+    """A rendered figure for IPython's display, one output: text/html, an <img> of the PNG (2x pixels) at its
+    CSS size with alt text (what JupyterLab and a static site show); image/png with width, height and alt in
+    its metadata (for tools that take images); text/plain, the alt text (what nbval compares; image bytes are
+    not compared, and tests/nbval_sanitize.cfg blanks the data URI inside the HTML)."""
 
     def __init__(self, png: bytes, css_size: tuple[int, int], alt: str):
         self.png, self.css_size, self.alt = png, css_size, str(alt)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         w, h = self.css_size
-        data = {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": f"[figure: {self.alt}]"}
+        data = {"text/html": img_html(self.png, self.css_size, self.alt),
+                "image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": f"[figure: {self.alt}]"}
         return data, {"image/png": {"width": w, "height": h, "alt": self.alt}}
 
 
@@ -120,7 +141,7 @@ def show(fig, alt: str) -> None:
     from IPython.display import display
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("alt must be a one-line description of the figure")
-    out = FigureOutput(png_bytes(fig), css_size(fig), alt)
+    out = FigureOutput(compact_png(png_bytes(fig)), css_size(fig), alt)
     import matplotlib.pyplot as plt
     plt.close(fig)
     display(out)

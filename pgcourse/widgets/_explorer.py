@@ -37,7 +37,9 @@ representations of the same thing:
   widget manager (JupyterLab, Notebook 7, Voila) renders this one and nothing else.
 * `text/html`: the default state as `<pre class="pg-summary">` (the summary, monospace, columns kept) and
   `<img class="pg-figure" alt="...">` (the figure, PNG with 2x pixels, shown at its CSS size). Where no widget
-  manager is available (a static site, nbconvert, GitHub, an untrusted notebook just opened) this is shown.
+  manager is available (a static site, nbconvert, GitHub) this is shown, and so is it when JupyterLab opens
+  the stored notebook (not trusted yet: Lab then prefers a safe renderer to the widget view) until the cell
+  runs.
 * `text/plain`: the summary and the figure's alt text. nbval compares this one (the widget view and images
   are not compared; the base64 image inside the HTML is sanitised by tests/nbval_sanitize.cfg).
 * `image/png` with metadata width/height (CSS px) and alt: the figure alone, for tools that take images.
@@ -47,8 +49,8 @@ checks) and, in a live session, the same output is the live widget. No second "s
 
 `Explorer.refresh(**params)` is the one function a control calls: it recomputes, redraws and renders the
 PNG. Benchmarks and the browser test time it through the registry `EXPLORERS` {notebook: factory}. In the
-browser the summary is an HTML widget with CSS class `pg-summary`, the figure an Image widget with class
-`pg-figure`, the controls a box with class `pg-controls`.
+browser the summary is an HTML widget with CSS class `pg-summary`, the figure an HTML widget with class
+`pg-figure` holding an `<img alt=...>`, the controls a box with class `pg-controls`.
 """
 from __future__ import annotations
 
@@ -139,22 +141,23 @@ class Explorer:
         return round(w * pgp.CSS_DPI), round(h * pgp.CSS_DPI)
 
     # -- display ----------------------------------------------------------------------------------------
-    def static_html(self) -> str:
-        """The current state as HTML: title, summary in <pre>, figure as <img> with alt text."""
-        w, h = self.css_size
-        b64 = base64.b64encode(self.png).decode("ascii")
+    def static_html(self, png: bytes | None = None) -> str:
+        """The current state as HTML: title, summary in <pre>, figure (png, default the current one) as <img>
+        with alt text."""
         head = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
-        return (f"<div class='pg-explorer'>{head}{pre(self.text)}"
-                f"<img class='pg-figure' src='data:image/png;base64,{b64}' width='{w}' height='{h}'"
-                f" alt='{html.escape(self.alt_text(), quote=True)}'></div>")
+        return f"<div class='pg-explorer'>{head}{pre(self.text)}{self._img(png)}</div>"
+
+    def _img(self, png: bytes | None = None) -> str:
+        return pgp.img_html(self.png if png is None else png, self.css_size, self.alt_text())
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         if not self.png:
             self.refresh()
         w, h = self.css_size
+        stored = pgp.compact_png(self.png)  # the static fallback is stored in the notebook: keep it small
         data = {"text/plain": f"{self.text}\n[figure: {self.alt_text()}]",
-                "text/html": self.static_html(),
-                "image/png": base64.b64encode(self.png).decode("ascii")}
+                "text/html": self.static_html(stored),
+                "image/png": base64.b64encode(stored).decode("ascii")}
         view = self.widget()._repr_mimebundle_()
         data["application/vnd.jupyter.widget-view+json"] = view["application/vnd.jupyter.widget-view+json"]
         return data, {"image/png": {"width": w, "height": h, "alt": self.alt_text()}}
@@ -180,9 +183,7 @@ class Explorer:
             c.value = self.params.get(name, c.value)
         summary = W.HTML(pre(self.text))
         summary.add_class("pg-summary")
-        w, h = self.css_size
-        image = W.Image(value=self.png, format="png", width=w, height=h,
-                        layout=W.Layout(width=f"{w}px", height="auto", max_width="100%"))
+        image = W.HTML(self._img())  # an <img> with alt text (an Image widget has none), at its CSS size
         image.add_class("pg-figure")
 
         def value(c):
@@ -190,7 +191,7 @@ class Explorer:
 
         def on_change(_change=None):
             summary.value = pre(self.refresh(**{n: value(c) for n, c in controls.items()}))
-            image.value = self.png
+            image.value = self._img()
 
         for c in controls.values():
             c.observe(on_change, names="value")
