@@ -30,6 +30,7 @@ from pgcourse.widgets.surrogates import OKABE_ITO, surrogate_explorer
 
 np.set_printoptions(precision=4, suppress=True)
 pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # Throughout: a random MDP with 5 states, 3 actions, $\gamma = 0.9$, no terminal states, and rewards that

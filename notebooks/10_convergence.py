@@ -28,6 +28,7 @@ from pgcourse.widgets.convergence import convergence_explorer
 from pgcourse.widgets.surrogates import OKABE_ITO
 
 np.set_printoptions(precision=4, suppress=True)
+pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
 
 
 def unit_rewards(mdp):

@@ -100,8 +100,9 @@ for name, Phi in [("compatible (3)", psi)] + [(f"random ({k})", random_feats[:, 
 assert bias["compatible (3)"] < 1e-10 and bias["random (3)"] > 0.1 and bias["state-action table (18)"] < 1e-10
 
 # %% [markdown]
-# Three random features fit $A$ about as well as the three compatible ones but bias the gradient by the
-# fraction printed; the compatible three, although no better a fit, give it exactly.
+# Three random features bias the gradient by the fraction printed (0.68); the three compatible features, whose
+# fit of $A$ is itself rough (largest error 1.65), give it exactly. A good fit is neither necessary (compatible
+# features) nor, short of an exact one, sufficient (12 random features fit better and are still biased).
 #
 # ## 3. Why exact is infeasible, revisited: the critic from samples
 #
