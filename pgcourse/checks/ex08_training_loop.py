@@ -153,17 +153,19 @@ def _ref_train(mdp, pol, theta0, n_iters, lr, n_episodes, horizon, seed):
 
 def training_case(rng):
     """(mdp, policy, theta0, U0, U_star): a fresh random MDP (5 states, 3 actions, gamma 0.9, 1 terminal state)
-    with a clear gap U* - U(theta0) >= 2.5 on which one run of the reference REINFORCE loop with
-    TRAINING_SETTINGS closes >= 97% of the gap (on such MDPs other seeds close >= 92%)."""
+    with a clear gap U* - U(theta0) >= 2.5 on which three runs of the reference REINFORCE loop with
+    TRAINING_SETTINGS close >= 97% of the gap."""
     kw = TRAINING_SETTINGS
     for _ in range(40):
         mdp = random_mdp(5, 3, 0.9, rng, n_terminal=1)
         _, pol, theta0, U0, U_star = _problem(mdp)
         if U_star - U0 < 2.5:
             continue
-        th = _ref_train(mdp, pol, theta0, kw["n_iters"], kw["lr"], kw["n_episodes"], kw["horizon"],
-                        int(rng.integers(2**31)))
-        if (objective(mdp, pol, th) - U0) / (U_star - U0) >= 0.97:
+        for s in rng.integers(2**31, size=3):
+            th = _ref_train(mdp, pol, theta0, kw["n_iters"], kw["lr"], kw["n_episodes"], kw["horizon"], int(s))
+            if (objective(mdp, pol, th) - U0) / (U_star - U0) < 0.97:
+                break
+        else:
             return mdp, pol, theta0, U0, U_star
     return training_problem()
 
@@ -176,8 +178,8 @@ def training_case(rng):
 def check_training_loop(rng):
     """student_fn(mdp, policy, theta0, n_iters, lr, n_episodes, horizon, seed) -> final theta, by n_iters steps of
     sampled gradient ascent. Run on a fresh random MDP (`training_case`); passes when the exact U of the final
-    policy closes TRAINING_TARGET of the gap from U(theta0) to U*, the same seed gives the same theta and another
-    seed another theta (it learns from samples)."""
+    policy (the better of two seeds) closes TRAINING_TARGET of the gap from U(theta0) to U*, the same seed gives
+    the same theta and another seed another theta (it learns from samples)."""
     mdp, pol, theta0, U0, U_star = training_case(rng)
     kw = TRAINING_SETTINGS
     s1, s2 = (int(x) for x in rng.integers(2**31, size=2))
@@ -201,6 +203,10 @@ def check_training_loop(rng):
         if other.shape == theta.shape and np.allclose(other, theta):
             ctx.fail("two different seeds gave the same theta: the loop must learn from episodes sampled with "
                      "the generator made from `seed`, not from exact values.")
+        if other.shape == theta.shape and np.all(np.isfinite(other)):  # the better of the two seeds counts
+            U_other = objective(mdp, pol, other)
+            if U_other > U:
+                U, frac = U_other, (U_other - U0) / (U_star - U0)
         if frac < TRAINING_TARGET:
             ctx.fail(f"U rose from {U0:.4f} to {U:.4f}, {100 * frac:.0f}% of the way to U* = {U_star:.4f}; "
                      f"the target is {100 * TRAINING_TARGET:.0f}%. Check the estimator (check_estimate_gradient) "
