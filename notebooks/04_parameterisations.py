@@ -6,6 +6,9 @@
 #   ("the taken action's logit gradient minus the policy average") and check it against finite differences,
 #   for the tabular and the linear-feature softmax;
 # - explain why the score has mean zero and why a stable softmax survives logits of size $10^3$;
+# - derive the multivariate Gaussian score $J(s)^\top\Sigma^{-1}(a-\mu_\theta(s))$ (the Jacobian's transpose
+#   first: the notes' order is only right for one action dimension) and the score of a learned spread,
+#   $\partial\log\pi/\partial\log\sigma = (a-\mu)^2/\sigma^2 - 1$, and check both exactly;
 # - derive the Gaussian score $\frac{a-\mu_\theta(s)}{\sigma^2}\nabla_\theta\mu_\theta(s)$ and use it to
 #   estimate gradients on two problems with a closed-form answer: a quadratic bandit and a 1-D
 #   linear-quadratic regulator;
@@ -191,6 +194,116 @@ print("sampled E[score] =", m, "+-", se)
 assert np.all(np.abs(m) < 4 * se)
 
 # %% [markdown]
+# ## Vector actions: the multivariate Gaussian score, in the right order
+#
+# With an action $a\in\mathbb R^d$, $a\sim\mathcal N(\mu_\theta(s), \Sigma)$, the log-density is
+# $\log\pi_\theta(a|s) = -\tfrac12 (a-\mu)^\top\Sigma^{-1}(a-\mu) - \tfrac12\log\det(2\pi\Sigma)$. The gradient of
+# the quadratic form in $\mu$ is $\Sigma^{-1}(a-\mu)$ (a $d$-vector), and the chain rule through
+# $\mu_\theta(s)$ multiplies it by the transposed Jacobian $J(s) = \partial\mu_\theta(s)/\partial\theta$
+# ($d\times P$ for $P$ parameters):
+#
+# $$\boxed{\;\nabla_\theta\log\pi_\theta(a|s) = J(s)^\top\,\Sigma^{-1}\,(a - \mu_\theta(s))\;}
+#   \qquad (P\times d)\,(d\times d)\,(d) = (P).$$
+#
+# > **The notes' order.** The notes write $\Sigma^{-1}(a-\mu)\,\nabla\mu$. For one action dimension every
+# > factor is a number and the order does not matter (that is the scalar formula above). For $d > 1$ the
+# > product in that order does not exist (a $d$-vector times the $P\times d$ gradient): the Jacobian's
+# > transpose comes **first**. And $\Sigma^{-1}$ is the full inverse: replacing it by $1/\sigma_i^2$ per
+# > coordinate is only right when the action coordinates are uncorrelated.
+#
+# The course's parameterisation (`pg.MultivariateGaussianPolicy(K, d, correlation=C)`): a linear mean
+# $\mu(s) = W\phi(s)$ with $W$ of shape $(d, K)$, and a **learned** spread, $\Sigma = DCD$ with
+# $D = \mathrm{diag}(\sigma)$, $\sigma = e^{\ell}$ ($\ell$ = `log_std`, shape $(d,)$) and $C$ a fixed
+# correlation matrix. $\theta = (\mathrm{vec}\,W, \ell)$, $P = dK + d$. For the linear mean
+# $J^\top\Sigma^{-1}(a-\mu)$ is $\nabla_W\log\pi = \Sigma^{-1}(a-\mu)\,\phi(s)^\top$ ($d\times K$).
+#
+# **The score of the spread.** With $z = (a-\mu)/\sigma$ (per coordinate), $\log\pi = -\tfrac12 z^\top C^{-1}z
+# - \sum_i\ell_i + \text{const}$, and $\partial z_i/\partial\ell_i = -z_i$, so
+#
+# $$\frac{\partial\log\pi}{\partial\ell_i} = z_i\,(C^{-1}z)_i - 1
+#   \;\overset{C = I}{=}\; \frac{(a_i-\mu_i)^2}{\sigma_i^2} - 1,$$
+#
+# Sutton & Barto's score for $\sigma$ (Section 13.7, with $\sigma = e^{\theta_\sigma^\top x(s)}$ and here
+# $x(s) = 1$): an action farther than one standard deviation from the mean, with a positive advantage, widens
+# the policy; a closer one narrows it. Checked below against central differences of `log_prob`
+# (`pg.numerical_gradient`), with $K = 3$ features, $d = 2$ and correlation $0.6$:
+
+# %%
+C = np.array([[1.0, 0.6], [0.6, 1.0]])
+mvn = pg.MultivariateGaussianPolicy(n_features=3, action_dim=2, correlation=C)
+th_m = mvn.join(W=[[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], log_std=np.log([0.5, 2.0]))
+phi_s = np.array([1.0, 0.5, -0.3])
+a_s = mvn.sample(th_m, phi_s, np.random.default_rng(11))
+mu_s, Sigma = mvn.mean(th_m, phi_s), mvn.cov(th_m)
+J = mvn.mean_jacobian(phi_s)                                  # (d, P) = (2, 8)
+right_order = J.T @ np.linalg.solve(Sigma, a_s - mu_s)       # J^T Sigma^-1 (a - mu), (P,)
+fd = pg.numerical_gradient(lambda th: mvn.log_prob(th, phi_s, a_s), th_m)
+score = mvn.grad_log_prob(th_m, phi_s, a_s)
+print("Sigma =\n", Sigma, "\na =", a_s, "  mu(s) =", mu_s)
+print("grad_W log pi (score_mean)    =\n", mvn.score_mean(th_m, phi_s, a_s))
+print("J^T Sigma^-1 (a - mu), W part =\n", right_order[:6].reshape(2, 3))
+print("d log pi / d log sigma        =", mvn.score_log_std(th_m, phi_s, a_s))
+print(f"max |closed form - finite differences| over all {score.size} components = "
+      f"{np.abs(score - fd).max():.1e}")
+try:
+    np.linalg.inv(Sigma) @ (a_s - mu_s) @ J.T        # the notes' order, literally
+except ValueError as err:
+    print("notes' order Sigma^-1 (a - mu) grad mu: ValueError:", str(err)[:60], "...")
+per_coordinate = np.outer((a_s - mu_s) / mvn.std(th_m) ** 2, phi_s)
+print(f"1/sigma_i^2 instead of Sigma^-1: max error "
+      f"{np.abs(per_coordinate - mvn.score_mean(th_m, phi_s, a_s)).max():.3f}")
+assert np.allclose(score[:6], right_order[:6]) and np.allclose(score, fd, atol=1e-6)
+assert not np.allclose(per_coordinate, mvn.score_mean(th_m, phi_s, a_s), atol=1e-2)
+
+diag = pg.MultivariateGaussianPolicy(n_features=3, action_dim=2)   # C = I
+sd = diag.std(th_m)
+print("C = I:  score of log sigma =", diag.score_log_std(th_m, phi_s, a_s),
+      "  (a - mu)^2 / sigma^2 - 1 =", (a_s - mu_s) ** 2 / sd**2 - 1)
+assert np.allclose(diag.score_log_std(th_m, phi_s, a_s), (a_s - mu_s) ** 2 / sd**2 - 1)
+
+# %% [markdown]
+# **Mean zero, exactly.** $\mathbb{E}[a-\mu] = 0$ gives $\mathbb{E}[\nabla_W\log\pi] = 0$, and
+# $\mathbb{E}[zz^\top] = C$ gives $\mathbb{E}[z_i(C^{-1}z)_i] = (C^{-1}C)_{ii} = 1$, so the spread's score has
+# mean zero too. No sampling needed to check it: the score is a polynomial of degree 2 in $a$, and Gauss–Hermite
+# quadrature with $n$ nodes per coordinate (`pg.gaussian_expectation`) integrates polynomials of degree up to
+# $2n-1$ against a Gaussian exactly.
+#
+# **And a policy gradient, exactly.** On a vector quadratic bandit, $r(a) = -|a - a^\star|^2$,
+# $U(\theta) = \mathbb{E}[r(a)] = -|\mu - a^\star|^2 - \operatorname{tr}\Sigma
+# = -|W\phi - a^\star|^2 - \sum_i\sigma_i^2$, so
+# $\nabla_W U = -2(\mu - a^\star)\phi^\top$ and $\partial U/\partial\ell_i = -2\sigma_i^2$. The score-function
+# identity $\nabla U = \mathbb{E}[r(a)\,\nabla\log\pi]$ (a degree-4 polynomial: 3 nodes are exact) must give
+# both, including the derivative in $\log\sigma$:
+
+# %%
+phi_batch = lambda acts: np.broadcast_to(phi_s, (len(acts), 3))   # one state, every node
+score_at = lambda acts: mvn.grad_log_prob(th_m, phi_batch(acts), acts)
+E_score = pg.gaussian_expectation(score_at, mu_s, Sigma, n_nodes=3)
+print(f"max |E[score]| by quadrature = {np.abs(E_score).max():.1e}   (P = {E_score.size})")
+assert np.allclose(E_score, 0.0, atol=1e-12)
+
+a_star = np.array([1.0, -1.0])
+reward_v = lambda acts: -((acts - a_star) ** 2).sum(axis=-1)
+U_closed = lambda th: (-((mvn.mean(th, phi_s) - a_star) ** 2).sum()
+                       - (mvn.std(th) ** 2).sum())
+grad_closed = mvn.join(-2 * np.outer(mu_s - a_star, phi_s), -2 * mvn.std(th_m) ** 2)
+grad_quad = pg.gaussian_expectation(
+    lambda acts: reward_v(acts)[:, None] * mvn.grad_log_prob(th_m, phi_batch(acts), acts),
+    mu_s, Sigma, n_nodes=3)
+U_quad = pg.gaussian_expectation(reward_v, mu_s, Sigma, n_nodes=3)
+many_a = mvn.sample(th_m, np.tile(phi_s, (100000, 1)), np.random.default_rng(12))
+g_samples = reward_v(many_a)[:, None] * score_at(many_a)
+print(f"U closed form = {U_closed(th_m):.4f}   by quadrature = {U_quad:.4f}")
+print("grad U closed form        :", grad_closed)
+print("E[r score] by quadrature  :", grad_quad)
+print("finite diff. of closed U  :", pg.numerical_gradient(U_closed, th_m))
+print(f"sampled (1e5 actions): max |z| over the {g_samples.shape[1]} components = "
+      f"{np.abs(pg.z_scores(g_samples, grad_closed)).max():.2f}")
+assert np.isclose(U_quad, U_closed(th_m)) and np.allclose(grad_quad, grad_closed)
+assert np.allclose(pg.numerical_gradient(U_closed, th_m), grad_closed, atol=1e-6)
+assert np.abs(pg.z_scores(g_samples, grad_closed)).max() < 4
+
+# %% [markdown]
 # ## A quadratic bandit: exact objective, exact gradient, sampled gradient
 #
 # One state, one action $a\sim\mathcal N(\theta, \sigma^2)$ (feature $\phi = 1$), reward
@@ -259,6 +372,8 @@ g_mc, g_se = pg.mean_se(per_episode)
 print(f"T = 30: exact dU/dtheta = {lqr.gradient(theta_c, sigma_c, T)[0]:.4f}"
       f"   REINFORCE (40000 episodes) = {g_mc:.3f} +- {g_se:.3f}")
 print(f"        one episode's estimate: mean {g_mc:.2f}, standard deviation {per_episode.std(ddof=1):.1f}")
+print(f"        s.e. / |exact gradient| = {g_se / abs(lqr.gradient(theta_c, sigma_c, T)[0]):.3f}"
+      f"   std of one episode / |its mean| = {per_episode.std(ddof=1) / abs(g_mc):.1f}")
 assert abs(g_mc - lqr.gradient(theta_c, sigma_c, T)[0]) < 4 * g_se
 
 # the infinite horizon: episodes of T = 150 steps (gamma^150 ~ 1e-7, the cut is far below the noise)
@@ -302,6 +417,9 @@ for sig in sigmas:
 
 # %%
 s_grid = np.geomspace(0.02, 3.0, 100)
+v_grid = [pg.bandit_score_variance(0.0, s, 1.0) for s in s_grid]
+print(f"smallest variance on the grid at sigma = {s_grid[np.argmin(v_grid)]:.3f}"
+      f"   (c^4 / 15)^(1/4) = {(1 / 15) ** 0.25:.3f}")
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 ax.loglog(s_grid, [pg.bandit_score_variance(0.0, s, 1.0) for s in s_grid], "-", label="Var of one estimate (exact)")
 ax.loglog(s_grid, 1 / s_grid**2, "--", label="1 / sigma^2 (c^4 = 1)")
@@ -334,7 +452,8 @@ for sig in sigmas:
           f"    {m:6.3f} +- {se:.3f}")
     assert abs(g.var(ddof=1) / v_exact - 1) < 0.1
     assert abs(m - 2.0) < 4 * se
-#
+
+# %% [markdown]
 # ## Explore: the Gaussian score-function gradient
 #
 # Move $\sigma$ and the number of samples $N$, and switch the baseline $b = U(\theta)$ on or off. Left: the
@@ -357,6 +476,9 @@ ex
 # - Softmax: $\nabla\log\pi(a|s) = \phi(s,a) - \sum_b\pi(b|s)\phi(s,b)$; tabular: $+1$ on the taken pair,
 #   $-\pi(b|s)$ on its state's pairs. Checked against finite differences; mean zero; stable at logits $10^3$.
 # - Policy gradient for a softmax: $\nabla U = \sum_{s,a}\mathrm{visits}(s)\pi(a|s)A(s,a)\phi(s,a)$.
+# - Vector actions: $\nabla_\theta\log\pi = J(s)^\top\Sigma^{-1}(a-\mu)$ (not the notes' order), and for a learned
+#   spread $\partial\log\pi/\partial\log\sigma_i = (a_i-\mu_i)^2/\sigma_i^2 - 1$; mean zero and
+#   $\mathbb{E}[r\,\nabla\log\pi] = \nabla U$ checked exactly by quadrature.
 # - Gaussian: $\nabla\log\pi = \frac{a-\mu_\theta(s)}{\sigma^2}\nabla\mu_\theta(s)$; on the bandit and the 1-D LQR the sampled
 #   REINFORCE gradient matches the closed form within its standard error.
 # - The score scales like $1/\sigma$, so the variance of the estimate grows like $1/\sigma^2$ as the policy
