@@ -60,6 +60,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from .. import plots as pgp
@@ -97,7 +98,8 @@ class Explorer:
         self.make_controls = make_controls
         self.title = title
         self.alt = alt
-        self.fig = Figure(figsize=figsize, dpi=pgp.CSS_DPI)
+        with mpl.rc_context({"figure.constrained_layout.use": False, "figure.autolayout": False}):
+            self.fig = Figure(figsize=figsize, dpi=pgp.CSS_DPI)  # no layout engine (pgp.style() may set one)
         self._positions = None  # the axes' positions, laid out once at the first refresh
         self.text = ""
         self.png = b""
@@ -114,19 +116,23 @@ class Explorer:
         fig = self.fig
         fig.clear()
         with pgp.styled():
-            first = self._positions is None
-            if first:
-                fig.set_layout_engine("constrained")
+            if self._positions is None:
+                self._positions = self._layout()
             self.text = self.compute(fig, **self.params)
-            if first:  # lay out once, by the constrained engine, then keep those positions (see `axes`)
-                fig.get_layout_engine().execute(fig)
-                self._positions = [a.get_position(original=True) for a in fig.axes]
-                fig.set_layout_engine(None)
-            elif len(self._positions) == len(fig.axes):
+            if len(self._positions) == len(fig.axes):
                 for a, pos in zip(fig.axes, self._positions, strict=True):
                     a.set_position(pos)
-            self.png = pgp.png_bytes(fig)
+        self.png = pgp.png_bytes(fig)  # outside the style context: saving under it would add a layout engine
         return self.text
+
+    def _layout(self) -> list:
+        """The axes' positions, laid out once by the constrained layout engine on a scratch copy of the figure
+        at the current params (nothing clipped; legends and colorbars included). The explorer's own figure
+        has no layout engine, so a redraw costs no layout pass (see `axes`)."""
+        scratch = Figure(figsize=self.fig.get_size_inches(), dpi=pgp.CSS_DPI, layout="constrained")
+        self.compute(scratch, **self.params)
+        scratch.get_layout_engine().execute(scratch)
+        return [a.get_position(original=True) for a in scratch.axes]
 
     def alt_text(self) -> str:
         """The figure's description at the current params."""
