@@ -10,7 +10,8 @@ recorded; the tests fail on any.
   at its CSS size with 2x pixels (not at 1.9x its size) and never wider than the page;
 - a slider is moved (focus `.widget-slider .noUi-handle` + ArrowRight): the summary's numbers and the
   figure (the <img> src) change; the menu switches to another notebook's explorer, whose slider works too;
-- a lesson page (notebook 03) shows its explorer once, live: no static copy beside the live widget.
+- every lesson page that has explorers shows each once, live (as many control boxes as the stored notebook
+  has widget outputs, no static copy beside them), monospace and at CSS size; on notebook 03 a slider moves.
 Needs Debian's Chromium at /usr/bin/chromium (fails when CI=true without it, else skipped).
 """
 from __future__ import annotations
@@ -128,9 +129,13 @@ def app():
     assert not left, "processes of Voila's group survived the shutdown"
 
 
+# The first explorer on the page: its box holds the controls (pg-controls), the summary (pg-summary: an HTML
+# widget with a <pre>) and the figure (pg-figure: an <img>, or an HTML widget holding one).
+_BOX_JS = r"""const ctl = document.querySelector('.pg-controls'); const box = ctl && ctl.parentElement;
+  const pre = box && box.querySelector('.pg-summary pre, pre.pg-summary');
+  const img = box && box.querySelector('.pg-figure img, img.pg-figure');"""
 _STATE_JS = r"""() => {
-  const pre = document.querySelector('.widget-html.pg-summary pre, .pg-summary pre');
-  const img = document.querySelector('img.pg-figure');
+  """ + _BOX_JS + r"""
   if (!pre || !img) return null;
   const r = img.getBoundingClientRect();
   return {summary: pre.textContent, font: getComputedStyle(pre).fontFamily, src: img.getAttribute('src'),
@@ -139,6 +144,10 @@ _STATE_JS = r"""() => {
           code_cells: document.querySelectorAll('.jp-InputArea .cm-editor, .jp-InputArea-editor').length,
           text: document.body.innerText};
 }"""
+_CHANGED_JS = r"""([s, src]) => {
+  """ + _BOX_JS + r"""
+  return !!(pre && img && pre.textContent !== s && img.getAttribute('src') !== src);
+}"""
 
 
 def _open(app, path: str):
@@ -146,23 +155,19 @@ def _open(app, path: str):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(app["base"] + path, wait_until="load", timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_selector(".widget-slider .noUi-handle", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_selector(".pg-controls", timeout=LOAD_TIMEOUT_MS)
     page.wait_for_function(f"({_STATE_JS})() !== null", timeout=60_000)
     return page, errors
 
 
 def _move_first_slider(page) -> tuple[dict, dict]:
     before = page.evaluate(_STATE_JS)
-    handle = page.locator(".widget-slider .noUi-handle").first
+    handle = page.locator(".pg-controls .widget-slider .noUi-handle").first
     handle.focus()
     for _ in range(3):
         handle.press("ArrowRight")
         page.wait_for_timeout(150)
-    page.wait_for_function(
-        """([s, src]) => { const p = document.querySelector('.pg-summary pre');
-                           const i = document.querySelector('img.pg-figure');
-                           return p && i && p.textContent !== s && i.getAttribute('src') !== src; }""",
-        arg=[before["summary"], before["src"]], timeout=60_000)
+    page.wait_for_function(_CHANGED_JS, arg=[before["summary"], before["src"]], timeout=60_000)
     return before, page.evaluate(_STATE_JS)
 
 
@@ -185,9 +190,10 @@ def test_dashboard_slider_changes_figure_and_numbers(app):
         # another notebook's explorer, from the menu
         options = page.eval_on_selector_all(".widget-dropdown select option", "os => os.map(o => o.textContent)")
         assert len(options) >= 8, options
-        page.select_option(".widget-dropdown select", index=len(options) - 1)
-        page.wait_for_function("(s) => { const p = document.querySelector('.pg-summary pre');"
-                               " return p && p.textContent !== s; }", arg=after["summary"], timeout=120_000)
+        gae = [i for i, o in enumerate(options) if o.startswith("07")]   # GAE: lambda, gamma sliders
+        page.select_option(".widget-dropdown select", index=gae[0] if gae else len(options) - 1)
+        page.wait_for_function(f"(s) => {{ {_BOX_JS} return !!(pre && pre.textContent !== s); }}",
+                               arg=after["summary"], timeout=120_000)
         b2, a2 = _move_first_slider(page)
         assert a2["summary"] != b2["summary"] and a2["src"] != b2["src"]
     finally:
@@ -196,17 +202,35 @@ def test_dashboard_slider_changes_figure_and_numbers(app):
     assert not app["blocked"], f"the app tried the network: {app['blocked']}"
 
 
-def test_lesson_page_shows_its_explorer_once(app):
-    page, errors = _open(app, "voila/render/" + LESSON)
+def _lessons() -> list[tuple[str, int]]:
+    """(notebook, number of live explorers it stores) for every course notebook with one."""
+    import nbformat
+    out = []
+    for stem in explore.notebook_titles():
+        nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+        n = sum("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                for c in nb.cells for o in c.get("outputs", []))
+        if n:
+            out.append((f"{stem}.ipynb", n))
+    return out
+
+
+@pytest.mark.parametrize(("lesson", "n_explorers"), _lessons())
+def test_lesson_page_shows_each_explorer_once(app, lesson, n_explorers):
+    page, errors = _open(app, "voila/render/" + lesson)
     try:
         counts = page.evaluate("""() => ({
             live: document.querySelectorAll('.pg-controls').length,
-            static_copies: document.querySelectorAll('.pg-explorer').length})""")
-        before, after = _move_first_slider(page)
-        _check_looks(after)
+            static_copies: Array.from(document.querySelectorAll('.pg-explorer'))
+                             .filter(e => !e.closest('.jupyter-widgets, .widget-html')).length})""")
+        st = page.evaluate(_STATE_JS)
+        _check_looks(st)
+        if lesson == LESSON:
+            before, after = _move_first_slider(page)
+            _check_looks(after)
+            assert after["summary"] != before["summary"] and after["src"] != before["src"]
     finally:
         page.close()
-    assert counts == {"live": 1, "static_copies": 0}, counts
-    assert after["summary"] != before["summary"]
+    assert counts == {"live": n_explorers, "static_copies": 0}, counts
     assert not errors, errors
     assert not app["blocked"], f"the lesson tried the network: {app['blocked']}"
