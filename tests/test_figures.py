@@ -137,3 +137,11 @@ def test_terminal_cells_stay_out_of_the_colour_scale():
     term = mdp.to_grid(mdp.terminal.astype(float)) == 1.0
     assert term.any() and np.ma.getmaskarray(A)[term].all()
     assert im.norm.vmax == pytest.approx(V[~mdp.terminal].max())
+
+
+def test_a_redraw_runs_no_layout_engine(drawn):
+    """The layout is computed once; the explorer's own figure has no layout engine (one pass per redraw
+    would cost a third of a slider's 150 ms budget)."""
+    name, ex, _ = drawn
+    ex.refresh()
+    assert ex.fig.get_layout_engine() is None, name

@@ -34,8 +34,8 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
                                title=f"{n_samples} single-sample estimates, sigma = {sigma:.2f}")
         pgp.variance_vs_sigma(ax2, sig_grid, var_curve[False], var_curve[True], sigma, v_s)
         return "\n".join([
-            (f"sigma = {sigma:.2f}  N = {n_samples} (a = theta + sigma z, the first N of {n_max} presampled z, "
-             f"seed {seed})"),
+            (f"sigma = {sigma:.2f}  N = {n_samples} (a = theta + sigma z, z the first N standard normal draws "
+             f"of rng {seed}, the same for every sigma)"),
             f"theta = {theta:.2f}  a* = {a_star:.2f}  baseline b = " + (f"U(theta) = {b:.4f}" if baseline else "0"),
             (f"exact   dU/dtheta = {exact:.4f}          sampled = {m:.3f} +- {se:.3f}"
              f"   (|diff| / s.e. = {abs(m - exact) / se:.2f})"),
