@@ -10,30 +10,32 @@ from ._explorer import Explorer, axes, cached, register, slider
 
 
 @register("02_policy_gradient_theorem")
-def gradient_explorer(theta_scale=1.0, n_episodes=2000, seed=0, n_batches=20) -> Explorer:
-    """Exact gradient (pg.policy_gradient) beside the sampled score-times-return estimate
-    (pg.reinforce_gradient) at theta = theta_scale * direction (pg.gradient_demo_problem), per component,
-    with +- 1.96 se bars from n_batches independent batches (pg.mean_se), and the cosine similarity
-    (pg.cosine). One batch of N_max = 10000 episodes is sampled per theta_scale and cached; the first
-    n_episodes are used."""
+def gradient_explorer(theta_scale=1.0, n_episodes=10000, seed=0) -> Explorer:
+    """Exact gradient (pg.policy_gradient) beside the sampled score-times-return estimate (the mean of the
+    per-episode estimates pg.per_episode_gradients with G_t, i.e. pg.reinforce_gradient) at
+    theta = theta_scale * direction (pg.gradient_demo_problem), per component, with bars mean +- 1.96 s.e.,
+    the s.e. from the N per-episode estimates (pg.mean_se: every episode is its own batch), the largest
+    |z| = |mean - exact| / s.e. over the components (pg.z_scores) and the cosine similarity (pg.cosine).
+    One batch of N_max = 10000 episodes and its per-episode estimates are computed per theta_scale and
+    cached; the first n_episodes are used."""
     mdp, policy, direction = pg.gradient_demo_problem()
     n_max, horizon = 10000, 100
     live = np.flatnonzero(~mdp.terminal)
     labels = [f"s{s},a{a}" for s in live for a in range(mdp.A)]
 
     @cached
-    def batch(scale):
-        return pg.sample_episodes(mdp, policy.probs(scale * direction), n_max, horizon, np.random.default_rng(seed))
+    def per_episode(scale):
+        ep = pg.sample_episodes(mdp, policy.probs(scale * direction), n_max, horizon, np.random.default_rng(seed))
+        G = pg.discounted_returns(ep.rewards, mdp.gamma, ep.mask)
+        return pg.per_episode_gradients(policy, scale * direction, ep, G, mdp.gamma)
 
     def compute(fig, theta_scale, n_episodes):
         theta = theta_scale * direction
         exact = pg.policy_gradient(mdp, policy, theta)
-        n = int(n_episodes) - int(n_episodes) % n_batches
-        ep = batch(round(float(theta_scale), 6)).head(n)
-        k = n // n_batches
-        parts = np.array([pg.reinforce_gradient(policy, theta, ep.take(slice(b * k, (b + 1) * k)), mdp.gamma)
-                          for b in range(n_batches)])
+        n = int(n_episodes)
+        parts = per_episode(round(float(theta_scale), 6))[:n]
         est, se = pg.mean_se(parts)
+        z = np.abs(pg.z_scores(parts[:, live], exact[live]))
         ax = axes(fig)
         pgp.gradient_bars(ax, exact[live], est[live], se[live], labels,
                           title=f"exact vs sampled gradient, theta = {theta_scale:.2f} * direction, N = {n}")
@@ -41,7 +43,9 @@ def gradient_explorer(theta_scale=1.0, n_episodes=2000, seed=0, n_batches=20) ->
         cos = pg.cosine(exact, est)
         return (f"exact    |grad U| = {np.linalg.norm(exact):.4f}\n"
                 f"sampled  |g_hat|  = {np.linalg.norm(est):.4f}   cosine(exact, sampled) = {cos:.3f}\n"
-                f"relative error |g_hat - grad U| / |grad U| = {rel:.3f}  (N = {n})")
+                f"relative error |g_hat - grad U| / |grad U| = {rel:.3f}  (N = {n})\n"
+                f"bars: mean +- 1.96 s.e. over the N per-episode estimates; "
+                f"max |z| over the {z.size} components = {z.max():.2f}")
 
     def controls():
         return {"theta_scale": slider("theta scale", theta_scale, -2.0, 2.0, 0.25),
@@ -49,7 +53,8 @@ def gradient_explorer(theta_scale=1.0, n_episodes=2000, seed=0, n_batches=20) ->
 
     def alt(p):
         return (f"Bar chart per gradient component (s, a): exact dU/dtheta beside the sampled estimate from "
-                f"{int(p['n_episodes'])} episodes with 95% error bars, theta = {p['theta_scale']:.2f} * direction.")
+                f"{int(p['n_episodes'])} episodes with bars of mean +- 1.96 standard errors, "
+                f"theta = {p['theta_scale']:.2f} * direction.")
 
     return Explorer(compute, {"theta_scale": theta_scale, "n_episodes": n_episodes}, controls,
                     title="Score-times-return estimates vs the exact gradient", alt=alt)
