@@ -121,19 +121,21 @@ for t in range(int(episodes.lengths[0])):
 # Over many steps the two agree on average:
 
 # %%
-outcomes = grid.outcomes(7, 2)               # (probability, s', reward) of each outcome of (s=7, right)
+outcomes = grid.outcomes(7, 2)       # (probability, s', reward) of each outcome of (7, right)
 print("outcomes of (s=7, right):", outcomes)
 print(f"r(7, right) = sum p * reward = {sum(p * r for p, _, r in outcomes):+.4f}"
       f"   R[7, 2] = {grid.R[7, 2]:+.4f}")
-many = pg.sample_episodes(grid, pi, n_episodes=20000, horizon=150, rng=np.random.default_rng(2))
+many = pg.sample_episodes(grid, pi, n_episodes=20000, horizon=150,
+                          rng=np.random.default_rng(2))
 real = many.mask.astype(bool)
 received, expected = many.rewards[real], grid.R[many.states[real], many.actions[real]]
 print("reward values received:", np.unique(received))
-print(f"mean received reward per step = {received.mean():+.5f}   mean r(s_t, a_t) = {expected.mean():+.5f}"
-      f"   (s.e. of the difference {(received - expected).std(ddof=1) / np.sqrt(received.size):.5f})")
+se_diff = (received - expected).std(ddof=1) / np.sqrt(received.size)
+print(f"mean received reward per step = {received.mean():+.5f}"
+      f"   mean r(s_t, a_t) = {expected.mean():+.5f}   (s.e. of the difference {se_diff:.5f})")
 assert np.isclose(sum(p * r for p, _, r in outcomes), grid.R[7, 2])
 assert set(np.unique(received)) <= {-1.0, 0.0, 1.0}
-assert abs(received.mean() - expected.mean()) < 4 * (received - expected).std() / np.sqrt(received.size)
+assert abs(received.mean() - expected.mean()) < 4 * se_diff
 
 # %% [markdown]
 #
@@ -158,8 +160,8 @@ lhs_Q, rhs_Q = ev.Q, grid.R + grid.gamma * grid.P @ ev.V               # Q = R +
 print("V            (first 4 states):", lhs_V[:4], "\nsum_a pi Q   (first 4 states):", rhs_V[:4])
 print("Q[start]          :", lhs_Q[0], "\nR + gamma P V [start]:", rhs_Q[0])
 assert np.allclose(lhs_V, rhs_V) and np.allclose(lhs_Q, rhs_Q)
-print(f"V next to the goal, cell (3, 2): {ev.V[13]:.3f}   V above a pit, cell (0, 3): {ev.V[3]:.3f}"
-      f"   V(start): {ev.V[0]:.3f}")
+print(f"V next to the goal, cell (3, 2): {ev.V[13]:.3f}"
+      f"   V above a pit, cell (0, 3): {ev.V[3]:.3f}   V(start): {ev.V[0]:.3f}")
 
 # %% [markdown]
 # `pg.evaluate` also returns $A = Q - V$ (the *advantage*, which comes back in notebook 03), and the

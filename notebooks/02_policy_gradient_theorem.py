@@ -64,11 +64,11 @@ print(f"U = {ev.U:.4f}   H = 1/(1-gamma) = {H:.4f}")
 
 # %%
 evaluated = lambda th: pg.evaluate(mdp, policy.probs(th))
-grad_of = lambda f: pg.numerical_gradient(f, theta)      # d/dtheta at theta_0, theta's shape
+grad_of = lambda f: pg.numerical_gradient(f, theta)    # d/dtheta at theta_0, theta's shape
 P_pi, r_pi = mdp.policy_matrices(pi)
-L = grad_of(lambda th: visits @ evaluated(th).V)                               # nu_0 . grad V
-D = grad_of(lambda th: (visits[:, None] * policy.probs(th) * Q).sum())         # grad pi, Q_0
-C = grad_of(lambda th: (visits[:, None] * pi * evaluated(th).Q).sum())         # pi_0, grad Q
+L = grad_of(lambda th: visits @ evaluated(th).V)                          # nu_0 . grad V
+D = grad_of(lambda th: (visits[:, None] * policy.probs(th) * Q).sum())    # grad pi, Q_0
+C = grad_of(lambda th: (visits[:, None] * pi * evaluated(th).Q).sum())    # pi_0, grad Q
 after_start = grad_of(lambda th: (visits - mdp.mu) @ evaluated(th).V)
 print("flow: nu             :", visits, "\n      mu + gamma nu P_pi:", mdp.mu + gamma * visits @ P_pi)
 print("C                   :", C.ravel(), "\nsum (nu - mu) grad V:", after_start.ravel())
@@ -90,8 +90,10 @@ assert np.allclose(D, grad_U, atol=1e-7) and np.allclose(L - C, grad_U, atol=1e-
 # %%
 moves = grad_of(lambda th: evaluated(th).visits @ r_pi)
 immediate = grad_of(lambda th: (visits[:, None] * policy.probs(th) * mdp.R).sum())
-future = grad_of(lambda th: (visits[:, None] * policy.probs(th) * (gamma * mdp.P @ V)).sum())
-print("sum grad nu r_pi          :", moves.ravel(), "\ngamma sum nu grad pi (P V):", future.ravel())
+future = grad_of(lambda th: (visits[:, None] * policy.probs(th) * (gamma * mdp.P @ V))
+                  .sum())
+print("sum grad nu r_pi          :", moves.ravel())
+print("gamma sum nu grad pi (P V):", future.ravel())
 assert np.allclose(moves, future, atol=1e-7) and np.allclose(moves + immediate, grad_U, atol=1e-7)
 
 # %% [markdown]
@@ -117,17 +119,19 @@ P2 = np.zeros((2, 2, 2))
 P2[0, 0, 0] = 1.0                     # stay
 P2[0, 1, 1] = 1.0                     # go: into the terminal state
 P2[1, :, 1] = 1.0
-two = pg.TabularMDP(P2, np.array([[1.0, 0.0], [0.0, 0.0]]), mu=np.array([1.0, 0.0]), gamma=0.5,
+R2 = np.array([[1.0, 0.0], [0.0, 0.0]])
+two = pg.TabularMDP(P2, R2, mu=np.array([1.0, 0.0]), gamma=0.5,
                     terminal=np.array([False, True]))
 tab2 = pg.SoftmaxPolicy.tabular(2, 2)
 ev2 = pg.evaluate(two, tab2.probs(np.zeros((2, 2))))
 g2 = pg.policy_gradient(two, tab2, np.zeros((2, 2)))
-print(f"V_0 = {ev2.V[0]:.4f} (2/3)   Q(0, .) = {ev2.Q[0]} (4/3, 0)   nu = {ev2.visits} (4/3, 0)"
-      f"   H = {ev2.effective_horizon:.4f}")
+print(f"V_0 = {ev2.V[0]:.4f} (2/3)   Q(0, .) = {ev2.Q[0]} (4/3, 0)")
+print(f"nu = {ev2.visits} (4/3, 0)   H = {ev2.effective_horizon:.4f}")
 print("grad U =", g2[0], " (by hand: 4/9 = 0.4444, -4/9)")
 assert np.isclose(ev2.V[0], 2 / 3) and np.allclose(ev2.Q[0], [4 / 3, 0.0])
 assert np.allclose(ev2.visits, [4 / 3, 0.0]) and np.allclose(g2[0], [4 / 9, -4 / 9])
-assert np.allclose(g2, pg.finite_difference_gradient(two, tab2, np.zeros((2, 2))), atol=1e-7)
+assert np.allclose(g2, pg.finite_difference_gradient(two, tab2, np.zeros((2, 2))),
+                   atol=1e-7)
 
 # %% [markdown]
 # > **Pitfall: the notes' three-term derivative.** The notes start from
@@ -142,7 +146,7 @@ assert np.allclose(g2, pg.finite_difference_gradient(two, tab2, np.zeros((2, 2))
 
 # %%
 rho_0, d_0 = ev.rho, d
-T1 = grad_of(lambda th: evaluated(th).d @ V)                          # grad d, pi_0 Q_0 = V_0
+T1 = grad_of(lambda th: evaluated(th).d @ V)                    # grad d, pi_0 Q_0 = V_0
 T2 = grad_of(lambda th: (d_0[:, None] * policy.probs(th) * Q).sum())  # grad pi
 T3 = grad_of(lambda th: (rho_0 * evaluated(th).Q).sum())              # grad Q
 grad_F = grad_of(lambda th: (evaluated(th).rho * evaluated(th).Q).sum())
@@ -167,8 +171,8 @@ for s in range(mdp.S):
         grad_pi = grad_of(lambda th, s=s, a=a: policy.probs(th)[s, a])     # grad pi(a|s)
         pi_score = pi[s, a] * policy.grad_log_prob(theta, s, a)             # pi * score
         worst = max(worst, np.abs(grad_pi - pi_score).max())
-print(f"grad pi(a|0) for a = {mdp.A - 1}: {grad_pi.ravel()[-3:]}   pi * score: {pi_score.ravel()[-3:]}"
-      f"   (last 3 components of the last pair)")
+print(f"last pair, last 3 components: grad pi = {grad_pi.ravel()[-3:]}"
+      f"   pi * score = {pi_score.ravel()[-3:]}")
 print(f"max |grad pi - pi * score| over every (s, a) = {worst:.1e}")
 assert worst < 1e-8
 
@@ -236,19 +240,21 @@ assert np.isclose(U_after["true gradient, lr 0.5"], U_after["notes' formula, lr 
 # terminal state adds nothing because $Q = 0$ there. The two give the same gradient:
 
 # %%
-mdp_t, policy_t, direction_t = pg.gradient_demo_problem()    # 5 states, the last one terminal
+mdp_t, policy_t, direction_t = pg.gradient_demo_problem()    # 5 states, the last terminal
 theta_t = direction_t
 ev_t = pg.evaluate(mdp_t, policy_t.probs(theta_t))
-kept = pg.TabularMDP(mdp_t.P, mdp_t.R, mdp_t.mu, mdp_t.gamma)   # the terminal kept as a state
+kept = pg.TabularMDP(mdp_t.P, mdp_t.R, mdp_t.mu, mdp_t.gamma)   # terminal kept as a state
 ev_k = pg.evaluate(kept, ev_t.pi)
 course = ev_t.effective_horizon * pg.score_expectation(mdp_t, policy_t, theta_t, ev_t.Q)
 standard = pg.score_expectation(kept, policy_t, theta_t, ev_k.Q) / (1 - mdp_t.gamma)
-print(f"course:   d(terminal) = {ev_t.d[-1]:.4f}   factor H(theta) = {ev_t.effective_horizon:.4f}")
-print(f"standard: d(terminal) = {ev_k.d[-1]:.4f}   factor 1/(1-gamma) = {1 / (1 - mdp_t.gamma):.4f}"
-      f"   Q(terminal, .) = {ev_k.Q[-1]}")
-print(f"max |course - standard| = {np.abs(course - standard).max():.1e}   max |course - grad U| = "
-      f"{np.abs(course - pg.policy_gradient(mdp_t, policy_t, theta_t)).max():.1e}")
-assert np.allclose(course, standard) and np.allclose(course, pg.policy_gradient(mdp_t, policy_t, theta_t))
+print(f"course:   d(terminal) = {ev_t.d[-1]:.4f}"
+      f"   factor H(theta) = {ev_t.effective_horizon:.4f}")
+print(f"standard: d(terminal) = {ev_k.d[-1]:.4f}"
+      f"   factor 1/(1-gamma) = {1 / (1 - mdp_t.gamma):.4f}   Q(terminal, .) = {ev_k.Q[-1]}")
+grad_t = pg.policy_gradient(mdp_t, policy_t, theta_t)
+print(f"max |course - standard| = {np.abs(course - standard).max():.1e}"
+      f"   max |course - grad U| = {np.abs(course - grad_t).max():.1e}")
+assert np.allclose(course, standard) and np.allclose(course, grad_t)
 
 # %% [markdown]
 # **$H$ is not a constant.** It is the expected discounted episode length under the current policy, so it
@@ -257,7 +263,8 @@ assert np.allclose(course, standard) and np.allclose(course, pg.policy_gradient(
 # is not the gradient of anything). Two values of $\theta$:
 
 # %%
-H_two = [pg.evaluate(mdp_t, policy_t.probs(k * direction_t)).effective_horizon for k in (1.0, -1.0)]
+H_two = [pg.evaluate(mdp_t, policy_t.probs(k * direction_t)).effective_horizon
+         for k in (1.0, -1.0)]
 print(f"H(theta = +direction) = {H_two[0]:.4f}   H(theta = -direction) = {H_two[1]:.4f}"
       f"   (1/(1-gamma) = {1 / (1 - mdp_t.gamma):.1f})")
 assert abs(H_two[0] - H_two[1]) > 0.1
@@ -387,8 +394,10 @@ pgp.show(fig, alt=f"The short corridor's exact start value against p = Pr(right)
 
 # %%
 for T_cut in [5, 20, 100, 400]:
-    lhs_T = pg.expected_gradient_estimate(mdp, policy, theta, np.zeros(mdp.S), lam=1.0, horizon=T_cut)
-    print(f"T = {T_cut:3d}: max |E[sum_t gamma^t score_t G_t] - grad U| = {np.abs(lhs_T - grad_U).max():.1e}")
+    lhs_T = pg.expected_gradient_estimate(mdp, policy, theta, np.zeros(mdp.S), lam=1.0,
+                                          horizon=T_cut)
+    print(f"T = {T_cut:3d}: max |E[sum_t gamma^t score_t G_t] - grad U|"
+          f" = {np.abs(lhs_T - grad_U).max():.1e}")
 assert np.allclose(lhs_T, grad_U, atol=1e-12)
 episodes = pg.sample_episodes(mdp, pi, 20000, 150, np.random.default_rng(6))
 G_all = pg.discounted_returns(episodes.rewards, gamma, episodes.mask)

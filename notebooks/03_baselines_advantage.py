@@ -68,13 +68,14 @@ assert np.allclose(grad, pgt)
 # $\frac{1}{1-\gamma}$, and the terminal state contributes nothing because $Q = 0$ there.
 
 # %%
-kept = pg.TabularMDP(mdp.P, mdp.R, mdp.mu, mdp.gamma)      # the same chain, terminal kept as a state
+kept = pg.TabularMDP(mdp.P, mdp.R, mdp.mu, mdp.gamma)    # same chain, terminal kept as a state
 ev_kept = pg.evaluate(kept, ev.pi)
 standard = pg.score_expectation(kept, policy, theta, ev_kept.Q) / (1 - mdp.gamma)
 print(f"course:   d on the terminal state = {ev.d[-1]:.4f}   factor H(theta) = {H:.4f}")
 print(f"standard: d on the terminal state = {ev_kept.d[-1]:.4f}   factor 1/(1-gamma) = "
       f"{1 / (1 - mdp.gamma):.4f}   Q(terminal, .) = {ev_kept.Q[-1]}")
-print(f"max |H E_d[score Q] - 1/(1-gamma) E_d_std[score Q]| = {np.abs(pgt - standard).max():.1e}")
+print(f"max |H E_d[score Q] - 1/(1-gamma) E_d_std[score Q]|"
+      f" = {np.abs(pgt - standard).max():.1e}")
 for name, th in [("theta", theta), ("theta = 0 (uniform)", np.zeros_like(theta))]:
     print(f"H at {name:20s} = {pg.evaluate(mdp, policy.probs(th)).effective_horizon:.4f}")
 assert np.allclose(pgt, standard) and np.allclose(ev_kept.Q[-1], 0.0)
@@ -186,7 +187,8 @@ assert total_var["b = V"] < 0.5 * total_var["none (b = 0)"]
 
 # %%
 b_star = pg.variance_minimising_baseline(policy, theta, ev.Q)
-g_star = pg.per_episode_gradients(policy, theta, episodes, G - b_star[episodes.states], mdp.gamma)
+g_star = pg.per_episode_gradients(policy, theta, episodes, G - b_star[episodes.states],
+                                  mdp.gamma)
 total_var["b = b*"] = pg.total_variance(g_star[:, live].reshape(N, -1))
 print("V(s)  =", ev.V[live], "\nb*(s) =", b_star[live])
 print(f"max_s |b*(s) - V(s)| = {np.abs(b_star - ev.V)[live].max():.4f}"
@@ -196,7 +198,8 @@ for name in ["b = V", "b = b*"]:
           f"   ratio to no baseline = {total_var[name] / total_var['none (b = 0)']:.3f}")
 print(f"b* lowers the variance of b = V by a further "
       f"{100 * (1 - total_var['b = b*'] / total_var['b = V']):.1f}%")
-assert np.abs(b_star - ev.V)[live].max() < 0.3 and total_var["b = b*"] < total_var["b = V"]
+assert np.abs(b_star - ev.V)[live].max() < 0.3
+assert total_var["b = b*"] < total_var["b = V"]
 
 # %% [markdown]
 # So $V^\pi$ is close to the variance-minimising baseline here: $b^*$ differs from it by at most 0.25 in
