@@ -119,3 +119,63 @@ def test_exact_methods_draw_nothing_from_rng(problem):
     assert rng.bit_generator.state == state
     with pytest.raises(TypeError, match=r"\brng\b"):
         pg.train(mdp, pol, theta0, method="reinforce", n_iters=1)
+
+
+def test_env_step_draws_p_of_s_prime_and_r():
+    """Frequencies of (s', r) from env_step match p(s', r | s, a); the mean reward is R[s, a]."""
+    mdp = pg.frozen_lake(0.9)
+    rng = np.random.default_rng(0)
+    s, a, n = 14, 2, 6000  # next to the goal: pays 1 on entering it, 0 otherwise
+    draws = [pg.env_step(mdp, s, a, rng) for _ in range(n)]
+    nxt = np.array([d[0] for d in draws])
+    r = np.array([d[1] for d in draws])
+    assert set(np.unique(r)) <= {0.0, 1.0}
+    freq = np.bincount(nxt, minlength=mdp.S) / n
+    se = np.sqrt(mdp.P[s, a] * (1 - mdp.P[s, a]) / n) + 1e-12
+    assert np.all(np.abs(freq - mdp.P[s, a]) < 4.5 * se)
+    assert abs(r.mean() - mdp.R[s, a]) < 4.5 * r.std() / np.sqrt(n)
+    assert all(d[2] == mdp.terminal[d[0]] for d in draws)
+
+
+def test_env_step_bad_input():
+    mdp = pg.frozen_lake(0.9)
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="terminal"):
+        pg.env_step(mdp, int(np.flatnonzero(mdp.terminal)[0]), 0, rng)
+    with pytest.raises(ValueError, match="a must"):
+        pg.env_step(mdp, 0, 4, rng)
+    with pytest.raises(TypeError, match="s must"):
+        pg.env_step(mdp, 0.5, 0, rng)
+
+
+def test_mc_critic_update_lr_one_is_mc_values_and_small_steps_converge(problem):
+    mdp, pol, theta0 = problem
+    ep = pg.sample_episodes(mdp, pol.probs(theta0), 300, 40, np.random.default_rng(7))
+    V0 = np.random.default_rng(8).normal(size=mdp.S)
+    target = pg.mc_values(ep, mdp.S, mdp.gamma)
+    visited = np.bincount(ep.states[ep.mask > 0], minlength=mdp.S) > 0
+    V1 = pg.mc_critic_update(V0, ep, mdp.gamma, 1.0)
+    assert np.allclose(V1[visited], target[visited]) and np.array_equal(V1[~visited], V0[~visited])
+    V = V0
+    for _ in range(200):  # V <- V + lr (target - V) on the visited states: geometric convergence
+        V = pg.mc_critic_update(V, ep, mdp.gamma, 0.1)
+    assert np.allclose(V[visited], target[visited], atol=1e-8)
+    half = pg.mc_critic_update(V0, ep, mdp.gamma, 0.5)
+    assert np.allclose(half[visited], (0.5 * V0 + 0.5 * target)[visited])
+    with pytest.raises(ValueError, match="lr"):
+        pg.mc_critic_update(V0, ep, mdp.gamma, 0.0)
+    with pytest.raises(ValueError, match="V"):
+        pg.mc_critic_update(V0[:2], ep, mdp.gamma, 0.5)
+
+
+def test_train_with_mc_critic_is_reinforce_with_a_learned_baseline(problem):
+    mdp, pol, theta0 = problem
+    h = pg.train(mdp, pol, theta0, method="reinforce_baseline", lr=0.3, n_iters=2, n_episodes=20, horizon=30,
+                 rng=np.random.default_rng(3), critic="mc", critic_lr=0.5)
+    rng = np.random.default_rng(3)
+    theta, V = theta0, np.zeros(mdp.S)
+    for _ in range(2):
+        ep = pg.sample_episodes(mdp, pol.probs(theta), 20, 30, rng)
+        V = pg.mc_critic_update(V, ep, mdp.gamma, 0.5)
+        theta = theta + 0.3 * pg.reinforce_gradient(pol, theta, ep, mdp.gamma, baseline=V)
+    assert np.allclose(h.theta, theta)
