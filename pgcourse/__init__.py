@@ -24,7 +24,7 @@ from .estimators import (advantage_gradient, discounted_returns, gae, mc_values,
 from .exact import (Evaluation, alive_distributions, evaluate, expected_gae, expected_gradient_estimate,
                     expected_td_error, finite_difference_gradient, objective, optimal_values, pair_chain,
                     policy_gradient, score_expectation)
-from .learning import History, train
+from .learning import History, env_step, mc_critic_update, train
 from .mdp import TabularMDP, random_mdp
 from .natural import compatible_critic, fisher_matrix, natural_gradient
 from .gaussian import MultivariateGaussianPolicy, gaussian_expectation
@@ -66,4 +66,6 @@ __all__ = [
     # notebooks 02-04: named helpers for the derivations, the variance-minimising baseline, the vector Gaussian
     "numerical_gradient", "variance_minimising_baseline", "z_scores", "MultivariateGaussianPolicy",
     "gaussian_expectation",
+    # learning: online steps and a learned Monte Carlo critic (notebooks 05-06)
+    "env_step", "mc_critic_update",
 ]
