@@ -69,7 +69,8 @@ assert np.allclose([U_trajectory, U_V], U_Q)
 # form, the average reward at each time $t$ against $\mathbb{E}[r(s_t,a_t)] = p_t\cdot r_\pi$.
 
 # %%
-episodes = pg.sample_episodes(grid, pi, n_episodes=20000, horizon=150, rng=np.random.default_rng(0))
+episodes = pg.sample_episodes(grid, pi, n_episodes=20000, horizon=150,
+                              rng=np.random.default_rng(0))
 G0 = pg.discounted_returns(episodes.rewards, grid.gamma, episodes.mask)[:, 0]
 se = G0.std(ddof=1) / np.sqrt(G0.size)
 print(f"exact U = {ev.U:.4f}    sampled mean G_0 = {G0.mean():.4f} +- {se:.4f}")
@@ -111,9 +112,12 @@ gamma = mdp.gamma
 print("visits by sum over t:", visits_sum, "\nvisits (evaluate)   :", ev5.visits)
 print(f"sum of visits = {ev5.visits.sum():.6f}    1/(1-gamma) = {1 / (1 - gamma):.6f}")
 print("d = (1-gamma) visits:", (1 - gamma) * visits_sum, "\nd (evaluate)        :", ev5.d)
-print(f"U = mu . V = {ev5.U:.6f}    1/(1-gamma) sum rho r = {(ev5.rho * mdp.R).sum() / (1 - gamma):.6f}")
-assert np.allclose(visits_sum, ev5.visits) and np.isclose(ev5.visits.sum(), 1 / (1 - gamma))
-assert np.allclose((1 - gamma) * visits_sum, ev5.d) and np.allclose(ev5.rho, ev5.d[:, None] * pi5)
+print(f"U = mu . V = {ev5.U:.6f}"
+      f"    1/(1-gamma) sum rho r = {(ev5.rho * mdp.R).sum() / (1 - gamma):.6f}")
+assert np.allclose(visits_sum, ev5.visits)
+assert np.isclose(ev5.visits.sum(), 1 / (1 - gamma))
+assert np.allclose((1 - gamma) * visits_sum, ev5.d)
+assert np.allclose(ev5.rho, ev5.d[:, None] * pi5)
 assert np.isclose(ev5.U, (ev5.rho * mdp.R).sum() / (1 - gamma))
 
 # %% [markdown]
@@ -149,8 +153,10 @@ ev_ab = pg.evaluate(ab, np.ones((2, 1)))
 sum_rho_Q = (ev_ab.rho * ev_ab.Q).sum()
 correct = (ev_ab.rho * ab.R).sum() / (1 - ab.gamma)
 print(f"d = {ev_ab.d}   V = {ev_ab.V}")
-print(f"U = {ev_ab.U:.4f}    notes' sum rho Q = {sum_rho_Q:.4f}    1/(1-gamma) sum rho r = {correct:.4f}")
-assert np.allclose(ev_ab.d, [0.1, 0.9]) and np.isclose(ev_ab.U, 9.0) and np.isclose(correct, 9.0)
+print(f"U = {ev_ab.U:.4f}    notes' sum rho Q = {sum_rho_Q:.4f}"
+      f"    1/(1-gamma) sum rho r = {correct:.4f}")
+assert np.allclose(ev_ab.d, [0.1, 0.9])
+assert np.isclose(ev_ab.U, 9.0) and np.isclose(correct, 9.0)
 assert np.isclose(sum_rho_Q, 9.9) and not np.isclose(sum_rho_Q, ev_ab.U)
 
 # %% [markdown]
@@ -217,17 +223,21 @@ corridor = pg.short_corridor()
 pi_c = np.tile([0.5, 0.5], (corridor.S, 1))        # (left, right) in every state
 ev_c = pg.evaluate(corridor, pi_c)
 eps_c = pg.sample_episodes(corridor, pi_c, 20000, 300, np.random.default_rng(3))
-counts = np.array([(eps_c.mask * (eps_c.states == s)).sum(axis=1).mean() for s in range(corridor.S)])
+counts = np.array([(eps_c.mask * (eps_c.states == s)).sum(axis=1).mean()
+                   for s in range(corridor.S)])
 lengths = eps_c.lengths
 print("exact   expected visits per episode:", ev_c.visits)
 print("sampled mean visits per episode    :", counts)
 print(f"expected length = effective_horizon = {ev_c.effective_horizon:.4f}   sampled mean length = "
       f"{lengths.mean():.4f} +- {lengths.std(ddof=1) / np.sqrt(lengths.size):.4f}   "
       f"(truncated: {int(eps_c.truncated.sum())})")
-print("exact d (normalised):", ev_c.d, "  sampled:", pg.visitation_frequencies(eps_c, corridor.S))
-print(f"U = {ev_c.U:.4f} = effective_horizon * sum rho r = {ev_c.effective_horizon * (ev_c.rho * corridor.R).sum():.4f}")
+print("exact d (normalised):", ev_c.d,
+      "  sampled:", pg.visitation_frequencies(eps_c, corridor.S))
+occupancy_form = ev_c.effective_horizon * (ev_c.rho * corridor.R).sum()
+print(f"U = {ev_c.U:.4f} = effective_horizon * sum rho r = {occupancy_form:.4f}")
 assert np.isclose(ev_c.U, ev_c.effective_horizon * (ev_c.rho * corridor.R).sum())
-assert np.allclose(counts, ev_c.visits, atol=0.15) and abs(lengths.mean() - ev_c.effective_horizon) < 0.3
+assert np.allclose(counts, ev_c.visits, atol=0.15)
+assert abs(lengths.mean() - ev_c.effective_horizon) < 0.3
 
 # %% [markdown]
 # With $\gamma = 1$ a policy that never ends an episode has no finite value; `pg.evaluate` says so
@@ -261,14 +271,17 @@ ev_w = pg.evaluate(walled, pi_w)
 live = ~walled.terminal
 uniform = live / live.sum()
 grad_U = pg.policy_gradient(walled, tab, theta_w)
-grad_uniform = ev_w.effective_horizon * pg.score_expectation(walled, tab, theta_w, ev_w.Q, d=uniform)
+grad_uniform = ev_w.effective_horizon * pg.score_expectation(walled, tab, theta_w, ev_w.Q,
+                                                             d=uniform)
 unreached = np.flatnonzero(live & (ev_w.visits == 0))
-cos = (grad_U * grad_uniform).sum() / (np.linalg.norm(grad_U) * np.linalg.norm(grad_uniform))
+cos = pg.cosine(grad_U, grad_uniform)
 print("states never reached:", unreached)
-print(f"|grad U| on them = {np.abs(grad_U[unreached]).max():.4f}    share of |uniform direction| on them = "
-      f"{np.linalg.norm(grad_uniform[unreached]) / np.linalg.norm(grad_uniform):.3f}")
+share = np.linalg.norm(grad_uniform[unreached]) / np.linalg.norm(grad_uniform)
+print(f"|grad U| on them = {np.abs(grad_U[unreached]).max():.4f}"
+      f"    share of |uniform direction| on them = {share:.3f}")
 print(f"cosine(grad U, uniform direction) = {cos:.4f}")
-for name, g in [("grad U (d^pi weights)", grad_U), ("uniform state weights", grad_uniform)]:
+for name, g in [("grad U (d^pi weights)", grad_U),
+                ("uniform state weights", grad_uniform)]:
     gain = pg.objective(walled, tab, theta_w + g / np.linalg.norm(g)) - ev_w.U
     print(f"U gain of a step of length 1 along {name:22s}: {gain:.4f}")
 assert np.all(grad_U[unreached] == 0) and cos < 0.9
@@ -279,9 +292,10 @@ assert np.all(grad_U[unreached] == 0) and cos < 0.9
 # weights states by the visits *from* those starts.
 
 # %%
-walled_uniform_start = pg.TabularMDP(walled.P, walled.R, uniform, walled.gamma, walled.terminal)
+walled_uniform_start = pg.TabularMDP(walled.P, walled.R, uniform, walled.gamma,
+                                     walled.terminal)
 grad_avgV = pg.policy_gradient(walled_uniform_start, tab, theta_w)
-cos2 = (grad_avgV * grad_uniform).sum() / (np.linalg.norm(grad_avgV) * np.linalg.norm(grad_uniform))
+cos2 = pg.cosine(grad_avgV, grad_uniform)
 print(f"cosine(grad of mean_s V(s), uniform direction) = {cos2:.4f}")
 assert cos2 < 0.99
 
