@@ -55,7 +55,8 @@ def fd_score(policy, theta, s, a, eps=1e-6):
         tp, tm = theta.copy(), theta.copy()
         tp[i] += eps
         tm[i] -= eps
-        g[i] = (np.log(policy.probs(tp)[s, a]) - np.log(policy.probs(tm)[s, a])) / (2 * eps)
+        up, down = np.log(policy.probs(tp)[s, a]), np.log(policy.probs(tm)[s, a])
+        g[i] = (up - down) / (2 * eps)
     return g
 
 
@@ -71,7 +72,8 @@ for name, pol in [("tabular", tabular), ("linear features", linear)]:
             closed = pol.grad_log_prob(th, s, a)
             worst = max(worst, np.abs(closed - fd_score(pol, th, s, a)).max())
             assert np.allclose(closed, fd_score(pol, th, s, a), atol=1e-7)
-    print(f"{name:16s} every (s, a): max |closed form - finite differences| < 1e-7: {worst < 1e-7}")
+    print(f"{name:16s} every (s, a): max |closed form - finite differences| < 1e-7:"
+          f" {worst < 1e-7}")
     print("   e.g. (s, a) = (1, 2):  closed form", pol.grad_log_prob(th, 1, 2).ravel())
     print("                          finite diff", fd_score(pol, th, 1, 2).ravel())
 
@@ -110,7 +112,8 @@ print("E_a[score] per state (rows) =\n", np.abs(per_state))
 assert np.allclose(per_state, 0.0)
 
 mdp = pg.random_mdp(S, A, 0.9, np.random.default_rng(1))
-print("E_{d,pi}[score * 1] =", np.abs(pg.score_expectation(mdp, linear, th_lin, np.ones((S, A)))))
+print("E_{d,pi}[score * 1] =",
+      np.abs(pg.score_expectation(mdp, linear, th_lin, np.ones((S, A)))))
 assert np.allclose(pg.score_expectation(mdp, linear, th_lin, np.ones((S, A))), 0.0)
 
 # %% [markdown]
@@ -175,7 +178,8 @@ th_g = np.array([0.5, -1.0, 2.0])
 feats = rng.normal(size=(5, 3))
 acts = gauss.sample(th_g, feats, np.random.default_rng(2))
 eps = 1e-6
-fd = np.stack([(gauss.log_prob(th_g + eps * e, feats, acts) - gauss.log_prob(th_g - eps * e, feats, acts)) / (2 * eps)
+log_p = lambda th: gauss.log_prob(th, feats, acts)          # (5,): one per state
+fd = np.stack([(log_p(th_g + eps * e) - log_p(th_g - eps * e)) / (2 * eps)
                for e in np.eye(3)], axis=-1)
 closed = (acts - feats @ th_g)[:, None] / gauss.sigma**2 * feats
 print("grad_log_prob       =\n", gauss.grad_log_prob(th_g, feats, acts))
@@ -279,7 +283,8 @@ assert np.allclose(diag.score_log_std(th_m, phi_s, a_s), (a_s - mu_s) ** 2 / sd*
 phi_batch = lambda acts: np.broadcast_to(phi_s, (len(acts), 3))   # one state, every node
 score_at = lambda acts: mvn.grad_log_prob(th_m, phi_batch(acts), acts)
 E_score = pg.gaussian_expectation(score_at, mu_s, Sigma, n_nodes=3)
-print(f"max |E[score]| by quadrature = {np.abs(E_score).max():.1e}   (P = {E_score.size})")
+print(f"max |E[score]| by quadrature = {np.abs(E_score).max():.1e}"
+      f"   (P = {E_score.size})")
 assert np.allclose(E_score, 0.0, atol=1e-12)
 
 a_star = np.array([1.0, -1.0])
@@ -318,16 +323,20 @@ assert np.abs(pg.z_scores(g_samples, grad_closed)).max() < 4
 bandit = pg.QuadraticBandit(a_star=1.0)
 theta0, sigma = np.array([0.0]), 0.5
 policy_b = pg.GaussianPolicy(sigma)
-rewards = bandit.reward(policy_b.sample(theta0, np.ones((100000, 1)), np.random.default_rng(4)))
+a_bandit = policy_b.sample(theta0, np.ones((100000, 1)), np.random.default_rng(4))
+rewards = bandit.reward(a_bandit)
 U_mc, U_se = pg.mean_se(rewards)
-print(f"U exact = {bandit.objective(theta0, sigma):.4f}   sampled = {U_mc:.4f} +- {U_se:.4f}")
+print(f"U exact = {bandit.objective(theta0, sigma):.4f}"
+      f"   sampled = {U_mc:.4f} +- {U_se:.4f}")
 assert abs(U_mc - bandit.objective(theta0, sigma)) < 4 * U_se
 
 g_exact = bandit.gradient(theta0)[0]
-g_fd = (bandit.objective(theta0 + 1e-6, sigma) - bandit.objective(theta0 - 1e-6, sigma)) / 2e-6
-g_samples = bandit.score_gradient_samples(policy_b, theta0, 100000, np.random.default_rng(5))[:, 0]
+g_fd = pg.numerical_gradient(lambda th: bandit.objective(th, sigma), theta0)[0]
+g_samples = bandit.score_gradient_samples(policy_b, theta0, 100000,
+                                          np.random.default_rng(5))[:, 0]
 g_mc, g_se = pg.mean_se(g_samples)
-print(f"dU/dtheta exact = {g_exact:.4f}   finite diff = {g_fd:.4f}   sampled = {g_mc:.4f} +- {g_se:.4f}")
+print(f"dU/dtheta exact = {g_exact:.4f}   finite diff = {g_fd:.4f}"
+      f"   sampled = {g_mc:.4f} +- {g_se:.4f}")
 assert np.isclose(g_exact, g_fd, atol=1e-6)
 assert abs(g_mc - g_exact) < 4 * g_se
 
@@ -348,11 +357,13 @@ lqr = pg.LinearQuadratic()
 theta_c, sigma_c, T = np.array([-0.5]), 0.3, 30
 for horizon in [10, 30, 100, None]:
     exact = lqr.gradient(theta_c, sigma_c, horizon)[0]
-    fd = (lqr.objective(theta_c + 1e-6, sigma_c, horizon) - lqr.objective(theta_c - 1e-6, sigma_c, horizon)) / 2e-6
-    print(f"T = {horizon!s:4}  U = {lqr.objective(theta_c, sigma_c, horizon):8.4f}   dU/dtheta exact = {exact:8.4f}"
+    fd = pg.numerical_gradient(lambda th: lqr.objective(th, sigma_c, horizon), theta_c)[0]
+    U_T = lqr.objective(theta_c, sigma_c, horizon)
+    print(f"T = {horizon!s:4}  U = {U_T:8.4f}   dU/dtheta exact = {exact:8.4f}"
           f"   finite diff = {fd:8.4f}")
     assert np.isclose(exact, fd, atol=1e-5)
-assert np.isclose(lqr.gradient(theta_c, sigma_c, 400)[0], lqr.gradient(theta_c, sigma_c)[0])
+assert np.isclose(lqr.gradient(theta_c, sigma_c, 400)[0],
+                  lqr.gradient(theta_c, sigma_c)[0])
 
 policy_c = pg.GaussianPolicy(sigma_c)
 
@@ -367,16 +378,19 @@ def reinforce_per_episode(n_episodes, horizon, rng):
 
 
 per_episode = reinforce_per_episode(40000, T, np.random.default_rng(6))
-assert np.allclose(per_episode.mean(), lqr.reinforce_gradient(policy_c, theta_c, 40000, T, np.random.default_rng(6)))
+assert np.allclose(per_episode.mean(), lqr.reinforce_gradient(policy_c, theta_c, 40000, T,
+                                                              np.random.default_rng(6)))
 g_mc, g_se = pg.mean_se(per_episode)
 print(f"T = 30: exact dU/dtheta = {lqr.gradient(theta_c, sigma_c, T)[0]:.4f}"
       f"   REINFORCE (40000 episodes) = {g_mc:.3f} +- {g_se:.3f}")
-print(f"        one episode's estimate: mean {g_mc:.2f}, standard deviation {per_episode.std(ddof=1):.1f}")
-print(f"        s.e. / |exact gradient| = {g_se / abs(lqr.gradient(theta_c, sigma_c, T)[0]):.3f}"
+g_T = lqr.gradient(theta_c, sigma_c, T)[0]
+print(f"        one episode's estimate: mean {g_mc:.2f},"
+      f" standard deviation {per_episode.std(ddof=1):.1f}")
+print(f"        s.e. / |exact gradient| = {g_se / abs(g_T):.3f}"
       f"   std of one episode / |its mean| = {per_episode.std(ddof=1) / abs(g_mc):.1f}")
 assert abs(g_mc - lqr.gradient(theta_c, sigma_c, T)[0]) < 4 * g_se
 
-# the infinite horizon: episodes of T = 150 steps (gamma^150 ~ 1e-7, the cut is far below the noise)
+# the infinite horizon: episodes of T = 150 steps (gamma^150 ~ 1e-7: far below the noise)
 per_episode_long = reinforce_per_episode(40000, 150, np.random.default_rng(9))
 g_mc, g_se = pg.mean_se(per_episode_long)
 print(f"T = oo: exact dU/dtheta = {lqr.gradient(theta_c, sigma_c)[0]:.4f}"
@@ -421,7 +435,7 @@ v_grid = [pg.bandit_score_variance(0.0, s, 1.0) for s in s_grid]
 print(f"smallest variance on the grid at sigma = {s_grid[np.argmin(v_grid)]:.3f}"
       f"   (c^4 / 15)^(1/4) = {(1 / 15) ** 0.25:.3f}")
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
-ax.loglog(s_grid, [pg.bandit_score_variance(0.0, s, 1.0) for s in s_grid], "-", label="Var of one estimate (exact)")
+ax.loglog(s_grid, v_grid, "-", label="Var of one estimate (exact)")
 ax.loglog(s_grid, 1 / s_grid**2, "--", label="1 / sigma^2 (c^4 = 1)")
 ax.set_xlabel("sigma")
 ax.set_ylabel("variance")
