@@ -571,9 +571,11 @@ def measure_control(page, eid: int, cid: str, kind: str, moves: int) -> list[flo
         if ms is None:
             direction, turned = -direction, turned + 1
             if turned > 2:
-                raise StudentError(f"control {cid} ({kind}) does not move in either direction")
+                raise StudentError(f"control {cid} ({kind}) does not move in either direction: "
+                                   f"{page.evaluate(_VALUE_JS, cid)}; {control.inner_html()[:600]}")
             continue
         out.append(round(ms, 1))
+        turned = 0
         time.sleep(0.05)
     return out
 
