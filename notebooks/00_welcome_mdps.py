@@ -104,7 +104,8 @@ pi = pg.demo_grid_policy()    # 70% the best action, 30% uniformly random
 print("pi(.|start) =", pi[0], " (left, down, right, up)")
 
 # %%
-episodes = pg.sample_episodes(grid, pi, n_episodes=3, horizon=40, rng=np.random.default_rng(1))
+episodes = pg.sample_episodes(grid, pi, n_episodes=3, horizon=40,
+                              rng=np.random.default_rng(1))
 print(episodes)
 for t in range(int(episodes.lengths[0])):
     s, a = episodes.states[0, t], episodes.actions[0, t]
@@ -121,7 +122,7 @@ for t in range(int(episodes.lengths[0])):
 # Over many steps the two agree on average:
 
 # %%
-outcomes = grid.outcomes(7, 2)       # (probability, s', reward) of each outcome of (7, right)
+outcomes = grid.outcomes(7, 2)       # (probability, s', reward) of each outcome
 print("outcomes of (s=7, right):", outcomes)
 print(f"r(7, right) = sum p * reward = {sum(p * r for p, _, r in outcomes):+.4f}"
       f"   R[7, 2] = {grid.R[7, 2]:+.4f}")
@@ -132,7 +133,8 @@ received, expected = many.rewards[real], grid.R[many.states[real], many.actions[
 print("reward values received:", np.unique(received))
 se_diff = (received - expected).std(ddof=1) / np.sqrt(received.size)
 print(f"mean received reward per step = {received.mean():+.5f}"
-      f"   mean r(s_t, a_t) = {expected.mean():+.5f}   (s.e. of the difference {se_diff:.5f})")
+      f"   mean r(s_t, a_t) = {expected.mean():+.5f}"
+      f"   (s.e. of the difference {se_diff:.5f})")
 assert np.isclose(sum(p * r for p, _, r in outcomes), grid.R[7, 2])
 assert set(np.unique(received)) <= {-1.0, 0.0, 1.0}
 assert abs(received.mean() - expected.mean()) < 4 * se_diff
@@ -157,7 +159,8 @@ ev = pg.evaluate(grid, pi)
 print("V =", ev.V)
 lhs_V, rhs_V = ev.V, (pi * ev.Q).sum(axis=1)                           # V = sum_a pi Q
 lhs_Q, rhs_Q = ev.Q, grid.R + grid.gamma * grid.P @ ev.V               # Q = R + gamma P V
-print("V            (first 4 states):", lhs_V[:4], "\nsum_a pi Q   (first 4 states):", rhs_V[:4])
+print("V            (first 4 states):", lhs_V[:4],
+      "\nsum_a pi Q   (first 4 states):", rhs_V[:4])
 print("Q[start]          :", lhs_Q[0], "\nR + gamma P V [start]:", rhs_Q[0])
 assert np.allclose(lhs_V, rhs_V) and np.allclose(lhs_Q, rhs_Q)
 print(f"V next to the goal, cell (3, 2): {ev.V[13]:.3f}"
@@ -189,13 +192,14 @@ pgp.show(fig, alt="Gridworld heatmap of the exact values V^pi with the policy as
 # $\gamma^{150} \approx 5\cdot10^{-4}$ of the return, and here every episode ended long before.)
 
 # %%
-episodes = pg.sample_episodes(grid, pi, n_episodes=20000, horizon=150, rng=np.random.default_rng(0))
+episodes = pg.sample_episodes(grid, pi, n_episodes=20000, horizon=150,
+                              rng=np.random.default_rng(0))
 G = pg.discounted_returns(episodes.rewards, grid.gamma, episodes.mask)
 G0 = G[:, 0]
 se = G0.std(ddof=1) / np.sqrt(G0.size)
 print(f"exact    V(start) = {ev.U:.4f}")
-print(f"sampled  mean G_0 = {G0.mean():.4f} +- {se:.4f}   (N = {G0.size}, still running at the horizon: "
-      f"{int(episodes.truncated.sum())})")
+print(f"sampled  mean G_0 = {G0.mean():.4f} +- {se:.4f}   (N = {G0.size},"
+      f" still running at the horizon: {int(episodes.truncated.sum())})")
 assert abs(G0.mean() - ev.U) < 4 * se
 
 # %% [markdown]
@@ -207,7 +211,8 @@ V_mc = pg.mc_values(episodes, S=grid.S, gamma=grid.gamma)
 live = ~grid.terminal
 print("exact   V:", ev.V[live])
 print("sampled V:", V_mc[live])
-print(f"max |difference| over non-terminal states = {np.abs(V_mc - ev.V)[live].max():.4f}")
+print(f"max |difference| over non-terminal states"
+      f" = {np.abs(V_mc - ev.V)[live].max():.4f}")
 assert np.abs(V_mc - ev.V)[live].max() < 0.05
 
 # %% [markdown]

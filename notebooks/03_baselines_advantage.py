@@ -41,7 +41,8 @@ pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe,
 # as a sum over all $(s, a)$.
 
 # %%
-mdp = pg.reward_shifted(pg.random_mdp(5, 3, 0.9, np.random.default_rng(3), n_terminal=1), 1.0)
+mdp = pg.reward_shifted(pg.random_mdp(5, 3, 0.9, np.random.default_rng(3), n_terminal=1),
+                        1.0)
 policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
 theta = np.random.default_rng(1).normal(size=(mdp.S, mdp.A))
 ev = pg.evaluate(mdp, policy.probs(theta))
@@ -68,7 +69,7 @@ assert np.allclose(grad, pgt)
 # $\frac{1}{1-\gamma}$, and the terminal state contributes nothing because $Q = 0$ there.
 
 # %%
-kept = pg.TabularMDP(mdp.P, mdp.R, mdp.mu, mdp.gamma)    # same chain, terminal kept as a state
+kept = pg.TabularMDP(mdp.P, mdp.R, mdp.mu, mdp.gamma)    # terminal kept as a state
 ev_kept = pg.evaluate(kept, ev.pi)
 standard = pg.score_expectation(kept, policy, theta, ev_kept.Q) / (1 - mdp.gamma)
 print(f"course:   d on the terminal state = {ev.d[-1]:.4f}   factor H(theta) = {H:.4f}")
@@ -101,7 +102,8 @@ b_random = np.random.default_rng(7).normal(scale=5.0, size=mdp.S)
 B_random = np.repeat(b_random[:, None], mdp.A, axis=1)          # W(s, a) = b(s)
 for s in range(mdp.S):
     per_state = pg.score_expectation(mdp, policy, theta, B_random, d=np.eye(mdp.S)[s])
-    print(f"state {s}: b(s) = {b_random[s]:8.4f}   max |E_a[score * b(s)]| = {np.abs(per_state).max():.4f}")
+    print(f"state {s}: b(s) = {b_random[s]:8.4f}"
+          f"   max |E_a[score * b(s)]| = {np.abs(per_state).max():.4f}")
     assert np.allclose(per_state, 0.0, atol=1e-12)
 
 # %% [markdown]
@@ -148,10 +150,12 @@ print(episodes)
 G = pg.discounted_returns(episodes.rewards, mdp.gamma, episodes.mask)
 live = ~mdp.terminal
 
-per_episode = {name: pg.per_episode_gradients(policy, theta, episodes, G - b[episodes.states], mdp.gamma)
+per_episode = {name: pg.per_episode_gradients(policy, theta, episodes,
+                                              G - b[episodes.states], mdp.gamma)
                for name, b in baselines.items()}
 assert np.allclose(per_episode["b = V"].mean(axis=0),
-                   pg.reinforce_gradient(policy, theta, episodes, mdp.gamma, baseline=ev.V))
+                   pg.reinforce_gradient(policy, theta, episodes, mdp.gamma,
+                                         baseline=ev.V))
 
 total_var = {}
 for name, g_n in per_episode.items():
@@ -159,7 +163,8 @@ for name, g_n in per_episode.items():
     mean, se = pg.mean_se(X)
     dev = np.abs(mean - grad[live].ravel()) / se
     total_var[name] = np.trace(np.cov(X.T))
-    print(f"{name:16s} max |mean - grad U| / s.e. = {dev.max():4.2f}   tr Cov(g_n) = {total_var[name]:8.3f}"
+    print(f"{name:16s} max |mean - grad U| / s.e. = {dev.max():4.2f}"
+          f"   tr Cov(g_n) = {total_var[name]:8.3f}"
           f"   ratio to no baseline = {total_var[name] / total_var['none (b = 0)']:.3f}")
     assert dev.max() < 4.0
 assert total_var["b = V"] < 0.5 * total_var["none (b = 0)"]
@@ -229,18 +234,22 @@ pgp.show(fig, alt="Bar chart of the variance per episode, tr Cov(g_n), of REINFO
 # as $Q - b$), then sample it.
 
 # %%
-action_baselines = {"random b(s,a)": np.random.default_rng(8).normal(scale=2.0, size=(mdp.S, mdp.A)),
+random_sa = np.random.default_rng(8).normal(scale=2.0, size=(mdp.S, mdp.A))
+action_baselines = {"random b(s,a)": random_sa,
                     "b(s,a) = Q(s,a)": ev.Q}
 for name, Bsa in action_baselines.items():
     bias = -H * pg.score_expectation(mdp, policy, theta, Bsa)
     expected = H * pg.score_expectation(mdp, policy, theta, ev.Q - Bsa)
-    g_n = pg.per_episode_gradients(policy, theta, episodes, G - Bsa[episodes.states, episodes.actions], mdp.gamma)
+    returns_minus_b = G - Bsa[episodes.states, episodes.actions]
+    g_n = pg.per_episode_gradients(policy, theta, episodes, returns_minus_b, mdp.gamma)
     X = g_n[:, live].reshape(N, -1)
     mean, se = pg.mean_se(X)
     print(f"{name}:")
     print(f"  exact bias  max |E[g_hat] - grad U|       = {np.abs(bias).max():.4f}")
-    print(f"  sampled:    max |mean - E[g_hat]| / s.e.  = {(np.abs(mean - expected[live].ravel()) / se).max():.2f}")
-    print(f"  sampled:    max |mean - grad U| / s.e.    = {(np.abs(mean - grad[live].ravel()) / se).max():.1f}")
+    z_expected = np.abs(mean - expected[live].ravel()) / se
+    z_grad = np.abs(mean - grad[live].ravel()) / se
+    print(f"  sampled:    max |mean - E[g_hat]| / s.e.  = {z_expected.max():.2f}")
+    print(f"  sampled:    max |mean - grad U| / s.e.    = {z_grad.max():.1f}")
     assert np.allclose(expected, grad + bias)
     assert np.abs(bias).max() > 0.05
     assert (np.abs(mean - expected[live].ravel()) / se).max() < 4.0
