@@ -384,3 +384,23 @@ def z_scores(samples, exact) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, diff / np.where(se > 0, se, 1.0), np.where(diff == 0, 0.0, np.sign(diff) * np.inf))
     return z
+
+
+def group_cosines(samples, exact, n: int) -> np.ndarray:
+    """Cosines of batch estimates with the exact gradient, (k,), k = N // n:
+
+        c_j = cos(mean(x[j n : (j + 1) n]), exact),   samples x (N, ...) per-episode estimates, exact x's row shape.
+
+    The mean of c is `EstimatorScore.cosine[n]`; its standard error mean_se(c)[1] gives the cosine's error
+    bar (the groups are disjoint, so the c_j are independent). A zero group mean gives c_j = 0."""
+    x = as_float_array(samples, "samples")
+    if x.ndim < 1 or x.shape[0] < 1:
+        raise ValueError("samples must be (N, ...) with N >= 1")
+    ex = as_float_array(exact, "exact", shape=x.shape[1:]).ravel()
+    n = as_count(n, "n")
+    k = x.shape[0] // n
+    if k < 1:
+        raise ValueError(f"n = {n} is larger than the number of samples {x.shape[0]}")
+    Gm = x[: k * n].reshape(k, n, -1).mean(axis=1)
+    norms = np.linalg.norm(Gm, axis=1) * np.linalg.norm(ex)
+    return np.divide(Gm @ ex, norms, out=np.zeros(k), where=norms > 0)
