@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import as_count, as_episodes, as_gamma, as_mdp, as_rng, as_scalar, as_softmax_policy, as_values
-from .estimators import _discounted_returns, advantage_gradient, gae, reinforce_gradient, td0_values, td_errors
+from .estimators import advantage_gradient, discounted_returns, gae, reinforce_gradient, td0_values, td_errors
 from .exact import Evaluation, evaluate, policy_gradient
 from .mdp import TabularMDP
 from .policies import SoftmaxPolicy
@@ -126,7 +126,7 @@ def mc_critic_update(V: ArrayLike, episodes: Episodes, gamma: float, lr: float) 
     V = as_values(V, ep).copy()
     S = V.size
     s = ep.states.ravel()
-    G = _discounted_returns(ep.rewards, gamma, ep.mask)
+    G = discounted_returns(ep.rewards, gamma, ep.mask)
     err = ((G - V[ep.states]) * ep.mask).ravel()
     cnt = np.bincount(s, weights=ep.mask.ravel(), minlength=S)
     return V + lr * np.divide(np.bincount(s, weights=err, minlength=S), cnt, out=np.zeros(S), where=cnt > 0)

@@ -415,6 +415,16 @@ for mname in ("rollout", "reinforce_gradient"):
     case(f"LinearQuadratic.{mname}-rng", fn, (GAU, [0.0], 5, 5, 3), exc=TV, match=r"\brng\b")
     case(f"LinearQuadratic.{mname}-theta", fn, (GAU, [0.0, 1.0], 5, 5, rng0), match=r"\btheta\b")
 
+# env_step(mdp, s, a, rng) and mc_critic_update(V, episodes, gamma, lr)
+case("env_step-mdp", pg.env_step, ("mdp", 0, 0, rng0), exc=TV, match=r"\bmdp\b")
+case("env_step-s", pg.env_step, (MDP, MDP.S, 0, rng0), match=r"\bs\b")
+case("env_step-a", pg.env_step, (MDP, 0, MDP.A, rng0), match=r"\ba\b")
+case("env_step-rng", pg.env_step, (MDP, 0, 0, 3), exc=TV, match=r"\brng\b")
+case("mc_critic_update-episodes", pg.mc_critic_update, (np.zeros(3), "ep", 0.9, 0.5), exc=TV, match=r"\bepisodes\b")
+case("mc_critic_update-gamma", pg.mc_critic_update, (np.zeros(3), EP, 1.5, 0.5), match=r"\bgamma\b")
+case("mc_critic_update-lr", pg.mc_critic_update, (np.zeros(3), EP, 0.9, 0.0), match=r"\blr\b")
+case("mc_critic_update-V", pg.mc_critic_update, ([np.nan, 0, 0], EP, 0.9, 0.5), match=r"\bV\b")
+
 # train(mdp, policy, theta0, method=, lr=, n_iters=, n_episodes=, horizon=, rng=, lam=, critic=, critic_lr=,
 #       critic_sweeps=)
 case("train-mdp", pg.train, ("mdp", TAB, TH), exc=TV, match=r"\bmdp\b")
@@ -422,7 +432,7 @@ case("train-policy", pg.train, (MDP, GAU, TH), exc=TV, match=r"\bpolicy\b")
 case("train-policy-size", pg.train, (MDP, pg.SoftmaxPolicy.tabular(4, 2), np.zeros((4, 2))), match=r"\bpolicy\b")
 case("train-theta0-shape", pg.train, (MDP, TAB, np.zeros(6)), match=r"\btheta")
 for kw, exc, rx in (({"method": "adam"}, VE, r"\bmethod\b"), ({"method": None}, VE, r"\bmethod\b"),
-                    ({"critic": "mc"}, VE, r"\bcritic\b"), ({"lr": 0.0}, VE, r"\blr\b"), ({"lr": -1.0}, VE, r"\blr\b"),
+                    ({"critic": "x"}, VE, r"\bcritic\b"), ({"lr": 0.0}, VE, r"\blr\b"), ({"lr": -1.0}, VE, r"\blr\b"),
                     ({"lr": "1"}, TV, r"\blr\b"), ({"n_iters": -1}, VE, r"\bn_iters\b"),
                     ({"n_iters": 1.5}, TV, r"\bn_iters\b"),
                     ({"n_episodes": 0}, VE, r"\bn_episodes\b"), ({"n_episodes": 2.5}, TV, r"\bn_episodes\b"),
