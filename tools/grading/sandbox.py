@@ -66,6 +66,9 @@ def command(job_dir: Path, runner_args: list[str]) -> list[str]:
                 "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
     else:  # an ordinary user: everything unshared (needs unprivileged user namespaces)
         argv = [bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    # The private /tmp first: bwrap mounts in order, so read-only paths that live under /tmp (a repository
+    # cloned there, its venv) are bound on top of it instead of being hidden by it.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     for d in _parents(ro):
         argv += ["--perms", "0755", "--dir", d]
     for p in ro:
@@ -73,8 +76,7 @@ def command(job_dir: Path, runner_args: list[str]) -> list[str]:
     for link in ("/lib", "/lib64", "/bin", "/sbin"):
         if os.path.islink(link):
             argv += ["--symlink", os.readlink(link), link]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
-             "--ro-bind", str(job_dir), "/job", "--chdir", "/tmp",
+    argv += ["--ro-bind", str(job_dir), "/job", "--chdir", "/tmp",
              "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
     for k, v in THREAD_ENV.items():
         argv += ["--setenv", k, v]
