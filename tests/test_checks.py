@@ -16,7 +16,7 @@ import pytest
 
 import pgcourse as pg
 from pgcourse import checks
-from tools.build_notebooks import ROOT
+from tools._paths import ROOT
 
 # the package's functions as imported, unaffected by the checkers' stubs of the functions a part asks for
 # (the wrong implementations below may call them, a student's function may not)

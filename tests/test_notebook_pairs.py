@@ -4,7 +4,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.build_notebooks import ROOT, in_sync
+from tools._paths import ROOT
+from tools.build_notebooks import in_sync
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 

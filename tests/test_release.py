@@ -19,7 +19,8 @@ import pytest
 from nbclient import NotebookClient
 
 from tools import release
-from tools.build_notebooks import ROOT, in_sync
+from tools._paths import ROOT
+from tools.build_notebooks import in_sync
 
 FIXTURES = ROOT / "tests" / "fixtures" / "solutions"
 EXPECTED = ["ex01_occupancy", "ex02_exact_gradient", "ex03_score_functions", "ex04_returns",
