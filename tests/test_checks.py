@@ -555,6 +555,96 @@ MISTAKES += [
 ]
 
 
+# Part II exercises (ex09, ex10): wrong implementations written with numpy and the unstubbed package
+
+
+def _ev(mdp, pi):
+    return _pg.evaluate(mdp, pi)
+
+
+def _pdl(mdp, pi, pi_new, visits="new", actions="new", adv="old", weight="visits", use="A"):
+    """sum_s w^{visits}(s) sum_a pi_{actions}(a|s) X^{adv}(s, a), each factor from the policy named."""
+    ev = {"old": _ev(mdp, pi), "new": _ev(mdp, pi_new)}
+    p = {"old": pi, "new": pi_new}[actions]
+    return float(getattr(ev[visits], weight) @ (p * getattr(ev[adv], use)).sum(axis=1))
+
+
+def _surr(mdp, t0, t, visits="old", actions="new", adv="old", base="old", weight="visits", use="A"):
+    """U^{base} + sum_s w^{visits}(s) sum_a pi_{actions}(a|s) X^{adv}(s, a) for the tabular softmax."""
+    pi = {"old": _pg.softmax(t0, axis=1), "new": _pg.softmax(t, axis=1)}
+    ev = {k: _ev(mdp, v) for k, v in pi.items()}
+    u = 0.0 if base is None else ev[base].U
+    return float(u + getattr(ev[visits], weight) @ (pi[actions] * getattr(ev[adv], use)).sum(axis=1))
+
+
+def _surr_grad(mdp, t0, t, average=True, actions="new", weight="visits"):
+    ev = _ev(mdp, _pg.softmax(t0, axis=1))
+    p = _pg.softmax({"old": t0, "new": t}[actions], axis=1)
+    avg = (p * ev.A).sum(axis=1, keepdims=True) if average else 0.0
+    return getattr(ev, weight)[:, None] * p * (ev.A - avg)
+
+
+def _cc(mdp, policy, theta, weight="d pi", target="A", feats="psi"):
+    """A least-squares fit of the advantage (or Q) in the score (or raw) features with the named row weights."""
+    ev = _ev(mdp, policy.probs(theta))
+    S, A = mdp.S, mdp.A
+    s, a = np.meshgrid(np.arange(S), np.arange(A), indexing="ij")
+    X = (policy.grad_log_prob(theta, s, a) if feats == "psi" else policy.features).reshape(S * A, -1)
+    wt = {"d pi": ev.d[:, None] * ev.pi, "visits pi": ev.visits[:, None] * ev.pi, "none": np.ones((S, A)),
+          "d": np.repeat(ev.d[:, None], A, axis=1), "pi": ev.pi, "(d pi)^2": (ev.d[:, None] * ev.pi) ** 2}[weight]
+    sw = np.sqrt(wt.ravel())
+    return np.linalg.lstsq(X * sw[:, None], getattr(ev, target).ravel() * sw, rcond=None)[0]
+
+
+def _ng(mdp, policy, theta, factor="H"):
+    ev = _ev(mdp, policy.probs(theta))
+    H = ev.effective_horizon
+    f = {"H": H, "none": 1.0, "1/(1-gamma)": 1 / (1 - mdp.gamma), "H^2": H**2, "1/H": 1 / H}[factor]
+    return f * _cc(mdp, policy, theta)
+
+
+MISTAKES += [
+    # ex09: the performance difference lemma, the surrogate, its gradient
+    ("performance_difference", lambda m, p, pn: _pdl(m, p, pn, visits="old", actions="old", adv="new"),
+     "U(pi) - U(pi_new)"),
+    ("performance_difference", lambda m, p, pn: _pdl(m, p, pn, visits="old"), "swapped in the visits"),
+    ("performance_difference", lambda m, p, pn: _pdl(m, p, pn, actions="old", adv="new"),
+     "swapped in the actions and the advantage"),
+    ("performance_difference", lambda m, p, pn: _pdl(m, p, pn, adv="new"), "0 for every pair"),
+    ("performance_difference", lambda m, p, pn: _pdl(m, p, pn, actions="old"), "0 for every pair"),
+    ("performance_difference", lambda m, p, pn: _pdl(m, p, pn, weight="d"), "weighted by d"),
+    ("performance_difference", lambda m, p, pn: _pdl(m, p, pn, use="Q"), "not Q"),
+    ("performance_difference", lambda m, p, pn: _ev(m, pn).U - _ev(m, p).U, None),  # the definition: correct
+    ("surrogate_objective", lambda m, t0, t: _surr(m, t0, t, visits="new"), "new policy's visit counts"),
+    ("surrogate_objective", lambda m, t0, t: _surr(m, t0, t, actions="old"), "U(theta_old) for every theta"),
+    ("surrogate_objective", lambda m, t0, t: _surr(m, t0, t, adv="new"), "come from the same policy"),
+    ("surrogate_objective", lambda m, t0, t: _surr(m, t0, t, visits="new", actions="old", adv="new", base="new"),
+     "L_new(theta_old)"),
+    ("surrogate_objective", lambda m, t0, t: _surr(m, t0, t, base=None), "U(theta_old) is missing"),
+    ("surrogate_objective", lambda m, t0, t: _surr(m, t0, t, weight="d"), "weighted by d"),
+    ("surrogate_objective", lambda m, t0, t: _surr(m, t0, t, use="Q"), "not Q"),
+    ("surrogate_gradient", lambda m, t0, t: _surr_grad(m, t0, t, average=False), "policy-average term is missing"),
+    ("surrogate_gradient", lambda m, t0, t: _pg.policy_gradient(m, _pg.SoftmaxPolicy.tabular(m.S, m.A), t),
+     "that is grad U(theta)"),
+    ("surrogate_gradient", lambda m, t0, t: _surr_grad(m, t0, t, actions="old"), "grad U(theta_old) for every theta"),
+    ("surrogate_gradient", lambda m, t0, t: _surr_grad(m, t0, t, weight="d"), "weighted by d"),
+    ("surrogate_gradient", lambda m, t0, t: -_surr_grad(m, t0, t), "sign flipped"),
+    # ex10: the compatible critic, the natural gradient from it
+    ("compatible_critic", lambda m, p, th: _cc(m, p, th, weight="none"), "an unweighted least-squares fit"),
+    ("compatible_critic", lambda m, p, th: _cc(m, p, th, weight="d"), "the pi(a|s) weight is missing"),
+    ("compatible_critic", lambda m, p, th: _cc(m, p, th, weight="pi"), "the d(s) weight is missing"),
+    ("compatible_critic", lambda m, p, th: _cc(m, p, th, weight="(d pi)^2"), "SQUARE ROOT"),
+    ("compatible_critic", lambda m, p, th: _cc(m, p, th, feats="raw"), "not the raw features"),
+    ("compatible_critic", lambda m, p, th: _ng(m, p, th), "that is the natural gradient"),
+    ("compatible_critic", lambda m, p, th: _cc(m, p, th, weight="visits pi"), None),  # H d: the same minimiser
+    ("compatible_critic", lambda m, p, th: _cc(m, p, th, target="Q"), None),  # sum_a pi psi V(s) = 0: the same w
+    ("natural_gradient_from_critic", lambda m, p, th: _ng(m, p, th, factor="none"), "effective_horizon"),
+    ("natural_gradient_from_critic", lambda m, p, th: _ng(m, p, th, factor="1/(1-gamma)"), "not 1/(1-gamma)"),
+    ("natural_gradient_from_critic", lambda m, p, th: _ng(m, p, th, factor="H^2"), "applied twice"),
+    ("natural_gradient_from_critic", lambda m, p, th: _ng(m, p, th, factor="1/H"), "not w / H"),
+]
+
+
 def _gae_b_gamma_missing(ep, V, gamma, lam):
     """Deltas with gamma, but the trace weighted by lambda only."""
     delta = _td(ep, V, gamma)
@@ -718,3 +808,32 @@ def test_training_check_uses_a_fresh_mdp():
     b = checks.training_case(np.random.default_rng(2))[0]
     assert not np.array_equal(np.asarray(a.P), np.asarray(b.P))
     assert not np.array_equal(np.asarray(a.P), np.asarray(checks.training_problem()[0].P))
+
+
+def test_part2_package_functions_are_switched_off_and_the_reference_survives_the_stubs():
+    """ex09/ex10: the package's lemma, surrogate (also as the clipped objective with a huge eps), critic and
+    natural gradient raise while the student's function runs; the reference the grader substitutes for Part 1 of
+    ex10 still works under the stubs (it runs in the same stubbed process)."""
+    tab = pg.SoftmaxPolicy.tabular
+    cases = [
+        (checks.check_performance_difference, lambda m, p, pn: pg.performance_difference(m, p, pn),
+         "pg.performance_difference"),
+        (checks.check_surrogate_objective, lambda m, t0, t: pg.surrogate_objective(m, tab(m.S, m.A), t0, t),
+         "pg.surrogate_objective"),
+        (checks.check_surrogate_objective, lambda m, t0, t: pg.clipped_objective(m, tab(m.S, m.A), t0, t, 1e9),
+         "pg.clipped_objective"),
+        (checks.check_surrogate_gradient, lambda m, t0, t: pg.surrogate_gradient(m, tab(m.S, m.A), t0, t),
+         "pg.surrogate_gradient"),
+        (checks.check_compatible_critic, lambda m, p, th: pg.compatible_critic(m, p, th), "pg.compatible_critic"),
+        (checks.check_natural_gradient_from_critic, lambda m, p, th: pg.natural_gradient(m, p, th),
+         "pg.natural_gradient"),
+    ]
+    for check, fn, label in cases:
+        r = check(fn, seed=1, quiet=True)
+        assert not r and f"{label} is not available in this part" in r.message, r.message
+    assert pg.compatible_critic is _pg.compatible_critic and pg.natural.natural_gradient is _pg.natural_gradient
+    reference = checks.check_compatible_critic.checker.reference
+    assert checks.check_compatible_critic(reference, seed=3, quiet=True)
+    r = checks.check_natural_gradient_from_critic(
+        lambda m, p, th: _ev(m, p.probs(th)).effective_horizon * reference(m, p, th), seed=3, quiet=True)
+    assert r.passed, r.message
