@@ -47,10 +47,8 @@ def npg_bound(mdp, eta, T) -> np.ndarray:
     return np.log(mdp.A) / (eta * T) + r_range / ((1.0 - mdp.gamma) ** 2 * T)
 
 
-def npg_iterates(mdp, policy, theta0, eta, n_iters, tau: float = 0.0) -> np.ndarray:
-    """theta_0 .. theta_n (n_iters + 1, *theta.shape) of theta_{k+1} = theta_k + eta natural_gradient(theta_k)
-    (with entropy weight tau: F^+ grad U_tau, Cen et al.'s regularised NPG)."""
-    from .natural import natural_gradient
+def _ascent_iterates(direction, mdp, policy, theta0, eta, n_iters, tau) -> np.ndarray:
+    """theta_0 .. theta_n of theta_{k+1} = theta_k + eta direction(mdp, policy, theta_k, tau=tau), validated once."""
     mdp = as_mdp(mdp)
     policy = as_softmax_policy(policy, mdp)
     theta = policy.check_theta(theta0)
@@ -60,26 +58,22 @@ def npg_iterates(mdp, policy, theta0, eta, n_iters, tau: float = 0.0) -> np.ndar
     out = np.empty((n + 1,) + theta.shape)
     out[0] = theta
     for k in range(n):
-        theta = theta + eta * natural_gradient(mdp, policy, theta, tau=tau)
+        theta = theta + eta * direction(mdp, policy, theta, tau=tau)
         out[k + 1] = theta
     return out
+
+
+def npg_iterates(mdp, policy, theta0, eta, n_iters, tau: float = 0.0) -> np.ndarray:
+    """theta_0 .. theta_n (n_iters + 1, *theta.shape) of theta_{k+1} = theta_k + eta natural_gradient(theta_k)
+    (with entropy weight tau: F^+ grad U_tau, Cen et al.'s regularised NPG)."""
+    from .natural import natural_gradient
+    return _ascent_iterates(natural_gradient, mdp, policy, theta0, eta, n_iters, tau)
 
 
 def pg_iterates(mdp, policy, theta0, eta, n_iters, tau: float = 0.0) -> np.ndarray:
     """theta_0 .. theta_n (n_iters + 1, *theta.shape) of exact softmax policy-gradient ascent,
     theta_{k+1} = theta_k + eta grad U_tau(theta_k) (`policy_gradient(..., tau)`; tau = 0: grad U)."""
-    mdp = as_mdp(mdp)
-    policy = as_softmax_policy(policy, mdp)
-    theta = policy.check_theta(theta0)
-    eta = as_scalar(eta, "eta", low=0.0, low_open=True)
-    n = as_count(n_iters, "n_iters", minimum=0)
-    tau = as_scalar(tau, "tau", low=0.0)
-    out = np.empty((n + 1,) + theta.shape)
-    out[0] = theta
-    for k in range(n):
-        theta = theta + eta * policy_gradient(mdp, policy, theta, tau=tau)
-        out[k + 1] = theta
-    return out
+    return _ascent_iterates(policy_gradient, mdp, policy, theta0, eta, n_iters, tau)
 
 
 def objective_curve(mdp, policy, thetas, tau: float = 0.0) -> np.ndarray:
