@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # `python benchmarks/run.py` as well as `python -
 
 import pgcourse as pg
 from benchmarks import baselines as base
-from tools._paths import ROOT
+from tools._paths import NOTEBOOK_SOURCES, ROOT
 
 
 @dataclass
@@ -304,7 +304,7 @@ def bench_widgets(cfg: Config, explorers: dict | None = None) -> list[Row]:
 # 5. notebooks executed headless
 
 def notebook_sources(root: Path = ROOT) -> list[Path]:
-    return sorted((root / "notebooks").glob("[0-9][0-9]_*.py"))
+    return sorted((root / NOTEBOOK_SOURCES.relative_to(ROOT)).glob("[0-9][0-9]_*.py"))
 
 
 def bench_notebooks(cfg: Config, sources: list[Path] | None = None, build=None) -> list[Row]:
@@ -312,7 +312,7 @@ def bench_notebooks(cfg: Config, sources: list[Path] | None = None, build=None) 
     copy of the notebooks folder, so the repository's .ipynb files are never rewritten."""
     sources = notebook_sources() if sources is None else list(sources)
     if not sources:
-        return [Row("notebooks", "notebooks executed headless", "no notebooks/NN_*.py found", "", None, "",
+        return [Row("notebooks", "notebooks executed headless", "no sources/notebooks/NN_*.py found", "", None, "",
                     "< 120 s total", None, "skipped")]
     if build is None:
         from tools.build_notebooks import build
