@@ -32,6 +32,7 @@ import time
 import numpy as np
 
 MAGIC = b"PGCR"
+USAGE_FRAME = 0xFFFFFFFF  # the last frame: the sandbox's CPU seconds (JSON), read by the grading benchmark
 CELL_OUTPUT_CAP = 20_000  # characters of print output kept per part (the rest is dropped)
 
 
@@ -249,6 +250,9 @@ def main(argv=None) -> int:
         while view:
             n = os.write(out, view[:1 << 16])
             view = view[n:]
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    usage = json.dumps({"cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}).encode()
+    os.write(out, MAGIC + struct.pack("<IQ", USAGE_FRAME, len(usage)) + usage)  # for the benchmark only
     os.close(out)
     return 0
 

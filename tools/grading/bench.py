@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +31,14 @@ def _as_submitted(nb):
             c.source = "\n".join(line for line in c.source.splitlines() if "### BEGIN SOLUTION" not in line
                                  and "### END SOLUTION" not in line)
     return nb
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process (the trusted grader, all threads) and of every sandbox so far (each
+    sandbox's runner reports its own and its forked parts' usage; bubblewrap's processes are not counted)."""
+    from tools.grading.evaluate import SANDBOX_CPU
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime + SANDBOX_CPU[0]
 
 
 def make_class(folder: Path, students: int) -> dict[str, bool]:
@@ -56,9 +65,9 @@ def run(students: int, jobs: int | None = None, sandboxed: bool = True) -> int:
         t0 = time.monotonic()
         expected = make_class(subs, students)
         t_make = time.monotonic() - t0
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), _cpu_seconds()
         rows = grade_folder(subs, limits=Limits(sandbox=sandboxed), jobs=jobs, log=None)
-        seconds = time.monotonic() - t0
+        seconds, cpu = time.monotonic() - t0, _cpu_seconds() - cpu0
     totals = {r.file: r for r in rows if r.part == "total"}
     wrong = [f for f, ok in expected.items() if (totals[f].passed == 1) != ok]
     n = len(expected)
@@ -69,6 +78,10 @@ def run(students: int, jobs: int | None = None, sandboxed: bool = True) -> int:
     print(f"  made the submissions in {t_make:.1f} s; graded in {seconds:.1f} s = {seconds / 60:.1f} min "
           f"({seconds / n:.2f} s per submission, {seconds / students:.2f} s per student); target <= 10 min for "
           f"200 x 8 on 2 cores")
+    print(f"  CPU time used (grader + sandboxes, user + system): {cpu:.1f} s = {cpu / n:.2f} s per submission; "
+          f"on {os.cpu_count()} otherwise idle cores the grading needs at least "
+          f"{cpu / (os.cpu_count() or 1) / 60:.1f} min "
+          f"(the wall time above includes whatever else ran on the machine)")
     print(f"  at this rate 200 students x 8 exercises take {seconds / n * 1600 / 60:.1f} min")
     print(f"  grades as expected: {n - len(wrong)}/{n}" + (f" (unexpected: {wrong[:5]})" if wrong else ""))
     for f in wrong[:5]:

@@ -18,11 +18,11 @@ import numpy as np
 
 from pgcourse import checks
 from pgcourse.checks._core import Outcome, build_cases, judge_cases
+from pgcourse.checks._runner import MAGIC, USAGE_FRAME
 
 from . import sandbox
 from .seeds import part_seed
 
-MAGIC = b"PGCR"
 MAX_RESULT_BYTES = 32 << 20
 MAX_ARRAY_SIZE = 5_000_000
 _ICONS = "\u2705\u274c\u23f3"
@@ -53,6 +53,7 @@ class Evaluation:
     parts: list[PartResult] = field(default_factory=list)
     error: str | None = None  # the whole submission could not be run (sandbox failure)
     seconds: float = 0.0
+    sandbox_cpu: float = 0.0  # CPU seconds the sandbox reported (its share of one student's; benchmark only)
 
 
 def reason_of(message: str) -> str:
@@ -82,6 +83,8 @@ class _SlotPool:
 
 
 SLOTS = _SlotPool()
+SANDBOX_CPU = [0.0]  # CPU seconds reported by every sandbox run in this process (the benchmark reads it)
+_CPU_LOCK = threading.Lock()
 
 
 def _read_capped(stream, cap: int, sink: list) -> None:
@@ -172,6 +175,9 @@ def evaluate_student(notebooks: list[tuple[list[str], str]], student: str, secre
         SLOTS.give(slot)
     frames = _frames(data)
     evs = [Evaluation() for _ in notebooks]
+    cpu = _usage(frames.pop(USAGE_FRAME, b""))
+    with _CPU_LOCK:
+        SANDBOX_CPU[0] += cpu
     for idx, (k, chk, cases) in enumerate(built):
         pt = time.monotonic()
         res = _judge_part(chk, cases, frames.get(idx), limits)
@@ -179,7 +185,17 @@ def evaluate_student(notebooks: list[tuple[list[str], str]], student: str, secre
         evs[k].parts.append(res)
     for ev in evs:
         ev.seconds = (time.monotonic() - t0) / len(evs)
+        ev.sandbox_cpu = cpu / len(evs)
     return evs
+
+
+def _usage(blob: bytes) -> float:
+    """The sandbox's CPU seconds from its usage frame (0 if absent or malformed; never used for a grade)."""
+    try:
+        cpu = float(json.loads(blob.decode())["cpu"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return 0.0
+    return cpu if 0 <= cpu < 1e6 else 0.0
 
 
 def _run_sandbox(plan: dict, limits: Limits, budget: float) -> bytes:
