@@ -6,7 +6,7 @@ from hypothesis import given
 
 import pgcourse as pg
 from pgcourse import convergence as cv
-from tests._part2 import FAST, mdp_cases, unit_rewards
+from tests._strategies import FAST, mdp_cases, unit_rewards
 
 
 @FAST

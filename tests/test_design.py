@@ -6,7 +6,7 @@ from hypothesis import given
 
 import pgcourse as pg
 from pgcourse import design, natural
-from tests._part2 import FAST, mdp_cases
+from tests._strategies import FAST, mdp_cases
 
 
 @FAST

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pgcourse as pg
+from tests._strategies import mdp_cases
 
 FAST = settings(max_examples=25, deadline=None)
 
@@ -48,22 +49,6 @@ def rand_pi(rng, S, A, scale=1.0):
     logits = scale * rng.normal(size=(S, A))
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
-
-
-@st.composite
-def mdp_cases(draw, max_S=6, max_A=4, max_gamma=0.99):
-    """(mdp, rng) with a random MDP: discounted without terminals, or episodic (gamma may be 1)."""
-    seed = draw(st.integers(0, 2**32 - 1))
-    S = draw(st.integers(2, max_S))
-    A = draw(st.integers(1, max_A))
-    n_terminal = draw(st.integers(0, min(2, S - 1)))
-    if n_terminal:
-        gamma = draw(st.one_of(st.just(1.0), st.floats(0.0, 1.0)))
-    else:
-        gamma = draw(st.floats(0.0, max_gamma))
-    branching = draw(st.one_of(st.none(), st.integers(1, S)))
-    rng = np.random.default_rng(seed)
-    return pg.random_mdp(S, A, gamma, rng, n_terminal=n_terminal, branching=branching), rng
 
 
 # --- properties on random MDPs ---------------------------------------------------------------------------

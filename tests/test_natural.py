@@ -12,7 +12,7 @@ from hypothesis import given
 
 import pgcourse as pg
 from pgcourse import convergence, natural
-from tests._part2 import FAST, mdp_cases, unit_rewards
+from tests._strategies import FAST, mdp_cases, unit_rewards
 
 
 def _U(mdp, policy, theta):

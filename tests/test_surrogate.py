@@ -10,7 +10,7 @@ from hypothesis import given
 
 import pgcourse as pg
 from pgcourse import surrogate as sg
-from tests._part2 import FAST, mdp_cases, scale_of
+from tests._strategies import FAST, mdp_cases, scale_of
 
 
 def _pair(rng, S, A, spread=None):

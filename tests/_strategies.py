@@ -1,4 +1,4 @@
-"""Shared strategies and helpers for the Part II tests (surrogates, natural gradient, convergence)."""
+"""Shared hypothesis strategies and helpers for the tests (random MDPs, the Part II helpers)."""
 import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
