@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tools._paths import NOTEBOOKS, ROOT
+from tools._paths import NOTEBOOK_SOURCES, NOTEBOOKS, ROOT
 
 # What the student must not get: the instructor's tools and the test suite's (pyproject extras
 # `instructor`, `test`, `dev`), by distribution name.
@@ -86,3 +86,74 @@ def test_make_course_opens_the_first_notebook_as_root_too(tmp_path, uid, root_fl
     m = re.search(r"--LabApp.default_url=/lab/tree/(\S+)", cmd)
     assert m and (ROOT / m.group(1)).resolve() == first.resolve(), cmd
     assert ("--allow-root" in cmd) is root_flag, cmd
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=30) as r:  # follows the redirects
+        return r.geturl(), r.read()
+
+
+def test_make_course_serves_the_first_notebook_and_only_the_notebooks(course_python, tmp_path):
+    """A short start of the student's JupyterLab with `make course`'s own command line (from `make -n`; port,
+    token and runtime folders added), stopped at the end: / lands on the first notebook, the news fetch is off,
+    notebooks/ lists the course's .ipynb files and nothing else, and a notebook opens through jupytext's
+    contents manager (its cells are its source's, sources/notebooks/NN_x.py)."""
+    import shlex
+    import time
+    import urllib.error
+
+    import jupytext
+
+    text = run("make", "-n", "--no-print-directory", "-C", ROOT, "course").replace("\\\n", " ")
+    cmd = shlex.split([line for line in text.splitlines() if "-m jupyterlab" in line][-1])
+    assert cmd[0].endswith(".venv-course/bin/python"), cmd
+    port, token = _free_port(), "pgcourse-test"
+    cmd += ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}"]
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               IPYTHONDIR=str(tmp_path / "ipython"))
+    base = f"http://127.0.0.1:{port}"
+    with open(tmp_path / "lab.log", "w") as log:
+        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(240):
+            try:
+                _get(f"{base}/api/status?token={token}")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, (tmp_path / "lab.log").read_text()[-2000:]
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start: " + (tmp_path / "lab.log").read_text()[-2000:])
+        landed, _ = _get(f"{base}/?token={token}")
+        first = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))[0]
+        assert landed.split("?")[0] == f"{base}/lab/tree/notebooks/{first.name}", landed
+        _, body = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}")
+        notification = json.loads(body)  # the overrides become the schema's defaults; no user setting
+        assert notification["schema"]["properties"]["fetchNews"]["default"] == "false", notification
+        assert notification["schema"]["properties"]["checkForUpdates"]["default"] is False
+        assert "fetchNews" not in notification["settings"]
+        _, body = _get(f"{base}/api/contents/notebooks?token={token}&content=1")
+        listed = sorted(item["name"] for item in json.loads(body)["content"])
+        assert listed == sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), listed
+        _, body = _get(f"{base}/api/contents/notebooks/{first.name}?token={token}&content=1")
+        cells = [c["source"].strip() for c in json.loads(body)["content"]["cells"]]
+        source = NOTEBOOK_SOURCES / f"{first.stem}.py"
+        assert cells == [c.source.strip() for c in jupytext.read(source).cells]
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+    log_text = (tmp_path / "lab.log").read_text()
+    assert "nbgrader" not in log_text.lower(), log_text[-2000:]

@@ -39,7 +39,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## The tabular toolkit: `TabularMDP`
@@ -179,9 +179,11 @@ print(f"V next to the goal, cell (3, 2): {ev.V[13]:.3f}"
 
 # %%
 fig, ax = plt.subplots(figsize=(5.2, 4.4))
-pgp.value_policy_heatmap(ax, grid, ev.V, pi, title="exact $V^\\pi$ and $\\pi$ (gamma = 0.95)")
-pgp.show(fig, alt="Gridworld heatmap of the exact values V^pi with the policy as arrows: values are highest next "
-              "to the goal (bottom right) and low next to the three pits.")
+pgp.value_policy_heatmap(ax, grid, ev.V, pi,
+                         title="exact $V^\\pi$ and $\\pi$ (gamma = 0.95)")
+pgp.show(fig, alt="Gridworld heatmap of the exact values V^pi with the policy as "
+                  "arrows: values are highest next to the goal (bottom right) and "
+                  "low next to the three pits.")
 
 # %% [markdown]
 # ## Sampled returns against the exact $V^\pi(\text{start})$

@@ -22,7 +22,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## The objective in three forms
@@ -228,8 +228,9 @@ counts = np.array([(eps_c.mask * (eps_c.states == s)).sum(axis=1).mean()
 lengths = eps_c.lengths
 print("exact   expected visits per episode:", ev_c.visits)
 print("sampled mean visits per episode    :", counts)
-print(f"expected length = effective_horizon = {ev_c.effective_horizon:.4f}   sampled mean length = "
-      f"{lengths.mean():.4f} +- {lengths.std(ddof=1) / np.sqrt(lengths.size):.4f}   "
+print(f"expected length = effective_horizon = {ev_c.effective_horizon:.4f}   "
+      f"sampled mean length = {lengths.mean():.4f} "
+      f"+- {lengths.std(ddof=1) / np.sqrt(lengths.size):.4f}   "
       f"(truncated: {int(eps_c.truncated.sum())})")
 print("exact d (normalised):", ev_c.d,
       "  sampled:", pg.visitation_frequencies(eps_c, corridor.S))

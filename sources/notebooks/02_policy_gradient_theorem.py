@@ -22,7 +22,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 
 # %% [markdown]
@@ -219,14 +219,17 @@ assert np.all(np.abs(est - grad_U) < 4 * se + 1e-12)
 ratio = grad_U / expectation
 print("grad U / E[score Q] per component:", ratio.ravel())
 U_after = {}
-for name, direction, lr in [("true gradient, lr 0.5", lambda th: pg.policy_gradient(mdp, policy, th), 0.5),
-                            ("notes' formula, lr 0.5", lambda th: pg.policy_gradient(mdp, policy, th) / H, 0.5),
-                            ("notes' formula, lr 5.0", lambda th: pg.policy_gradient(mdp, policy, th) / H, 5.0)]:
+true_grad = lambda th: pg.policy_gradient(mdp, policy, th)
+notes_grad = lambda th: pg.policy_gradient(mdp, policy, th) / H
+for name, direction, lr in [("true gradient, lr 0.5", true_grad, 0.5),
+                            ("notes' formula, lr 0.5", notes_grad, 0.5),
+                            ("notes' formula, lr 5.0", notes_grad, 5.0)]:
     th = theta.copy()
     for _ in range(20):
         th = th + lr * direction(th)
     U_after[name] = pg.objective(mdp, policy, th)
-    print(f"U after 20 ascent steps, {name:23s}: {U_after[name]:.4f}   (start {ev.U:.4f})")
+    print(f"U after 20 ascent steps, {name:23s}: {U_after[name]:.4f}"
+          f"   (start {ev.U:.4f})")
 assert np.allclose(ratio, H)
 assert np.isclose(U_after["true gradient, lr 0.5"], U_after["notes' formula, lr 5.0"])
 
@@ -299,15 +302,18 @@ grad_ell, grad_ell0 = grad_of(ell), grad_of(ell0)
 grad_ell0_at_1 = pg.numerical_gradient(ell0, theta1)
 cos = lambda x, y: (x * y).sum() / (np.linalg.norm(x) * np.linalg.norm(y))
 print(f"1. cosine(grad l(theta0),  grad U(theta0)) = {cos(grad_ell, grad_U):.4f}")
-print("2. grad l0(theta0)   :", grad_ell0.ravel()[:6], "\n   grad U(theta0) / H :", (grad_U / H).ravel()[:6])
-print("   grad l0(theta1)   :", grad_ell0_at_1.ravel()[:6], "\n   grad U(theta1) / H :", (g1 / H).ravel()[:6],
-      " (first 6 components)")
+print("2. grad l0(theta0)   :", grad_ell0.ravel()[:6],
+      "\n   grad U(theta0) / H :", (grad_U / H).ravel()[:6])
+print("   grad l0(theta1)   :", grad_ell0_at_1.ravel()[:6],
+      "\n   grad U(theta1) / H :", (g1 / H).ravel()[:6], " (first 6 components)")
 s_neg, a_neg = np.unravel_index(np.argmin(rho0 * Q0), Q0.shape)
-print(f"3. weight rho Q at (s={s_neg}, a={a_neg}) = {(rho0 * Q0)[s_neg, a_neg]:.4f}; lowering theta[s, a] by k:")
+print(f"3. weight rho Q at (s={s_neg}, a={a_neg}) = {(rho0 * Q0)[s_neg, a_neg]:.4f}; "
+      "lowering theta[s, a] by k:")
 for k in [0, 5, 10, 20, 40]:
     th = theta.copy()
     th[s_neg, a_neg] -= k
-    print(f"   k = {k:2d}:  l0 = {ell0(th):8.4f}   U = {pg.objective(mdp, policy, th):.4f}")
+    print(f"   k = {k:2d}:  l0 = {ell0(th):8.4f}"
+          f"   U = {pg.objective(mdp, policy, th):.4f}")
 assert np.allclose(grad_ell0, grad_U / H, atol=1e-7)
 assert not np.allclose(grad_ell, grad_U / H, atol=1e-3)
 assert not np.allclose(grad_ell0_at_1, g1 / H, atol=1e-3)
@@ -341,13 +347,17 @@ v_exact = np.array([pg.objective(corridor, cpol, theta_of(p)) for p in ps])
 p_star = 2 - np.sqrt(2)
 v_star = pg.objective(corridor, cpol, theta_of(p_star))
 g_star = pg.policy_gradient(corridor, cpol, theta_of(p_star))
-print("p                 :", ps[::8], "\nexact v(start)    :", v_exact[::8], "\n(2p - 4)/(p(1-p)) :", formula(ps[::8]))
-print(f"p* = {p_star:.4f}   exact v(p*) = {v_star:.4f}   formula = {formula(p_star):.4f}   -(6 + 4 sqrt 2) = {-(6 + 4 * np.sqrt(2)):.4f}")
+print("p                 :", ps[::8],
+      "\nexact v(start)    :", v_exact[::8],
+      "\n(2p - 4)/(p(1-p)) :", formula(ps[::8]))
+print(f"p* = {p_star:.4f}   exact v(p*) = {v_star:.4f}   formula = {formula(p_star):.4f}"
+      f"   -(6 + 4 sqrt 2) = {-(6 + 4 * np.sqrt(2)):.4f}")
+fd_star = pg.finite_difference_gradient(corridor, cpol, theta_of(p_star))
 print(f"exact gradient at p*: {np.round(g_star, 10) + 0.0}   finite differences: "
-      f"{np.round(pg.finite_difference_gradient(corridor, cpol, theta_of(p_star)), 6) + 0.0}")
+      f"{np.round(fd_star, 6) + 0.0}")
 for p in [0.05, 0.3, 0.5, 0.8, 0.95]:
-    print(f"p = {p:.2f}: v = {pg.objective(corridor, cpol, theta_of(p)):9.4f}   dU/dtheta_0 = "
-          f"{pg.policy_gradient(corridor, cpol, theta_of(p))[0]:+.4f}")
+    print(f"p = {p:.2f}: v = {pg.objective(corridor, cpol, theta_of(p)):9.4f}"
+          f"   dU/dtheta_0 = {pg.policy_gradient(corridor, cpol, theta_of(p))[0]:+.4f}")
 assert np.allclose(v_exact, formula(ps)) and np.isclose(v_star, -(6 + 4 * np.sqrt(2)))
 assert np.abs(g_star).max() < 1e-9 and v_star > v_exact.max() - 1e-12
 
@@ -382,8 +392,9 @@ for p in [0.3, p_star, 0.8]:
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 pgp.corridor_values(ax, ps, v_exact, p_star, v_star, sampled=np.array(sampled).T)
 ax.set_ylim(-60, -5)
-pgp.show(fig, alt=f"The short corridor's exact start value against p = Pr(right): a single peak at p = {p_star:.3f}, "
-              "with the sampled mean returns on the curve.")
+pgp.show(fig, alt=f"The short corridor's exact start value against p = Pr(right): a "
+                  f"single peak at p = {p_star:.3f}, with the sampled mean returns on "
+                  "the curve.")
 
 # %% [markdown]
 # ## From the theorem to an estimator: $\mathbb{E}\big[\sum_t\gamma^t\nabla\log\pi(a_t|s_t)\,G_t\big] = \nabla U$

@@ -20,7 +20,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## The test problem
@@ -215,9 +215,11 @@ assert total_var["b = b*"] < total_var["b = V"]
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.4))
-pgp.bars(ax, total_var, ylabel="tr Cov(per-episode estimate)", title="same expectation, different variance")
-pgp.show(fig, alt="Bar chart of the variance per episode, tr Cov(g_n), of REINFORCE with each baseline: "
-              + ", ".join(f"{k} {v:.2f}" for k, v in total_var.items()) + ".")
+pgp.bars(ax, total_var, ylabel="tr Cov(per-episode estimate)",
+         title="same expectation, different variance")
+per_baseline = ", ".join(f"{k} {v:.2f}" for k, v in total_var.items())
+pgp.show(fig, alt="Bar chart of the variance per episode, tr Cov(g_n), of REINFORCE with "
+                  f"each baseline: {per_baseline}.")
 
 # %% [markdown]
 # ## A baseline that depends on the action biases the gradient

@@ -27,7 +27,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## The softmax score
@@ -369,8 +369,9 @@ policy_c = pg.GaussianPolicy(sigma_c)
 
 
 def reinforce_per_episode(n_episodes, horizon, rng):
-    """One REINFORCE estimate per episode, sum_t gamma^t score_t G_t, shape (N,): the terms whose mean
-    lqr.reinforce_gradient returns (the same rng gives the same episodes)."""
+    """One REINFORCE estimate per episode, sum_t gamma^t score_t G_t, shape (N,): the
+    terms whose mean lqr.reinforce_gradient returns (the same rng gives the same
+    episodes)."""
     xs, us, rs = lqr.rollout(policy_c, theta_c, n_episodes, horizon, rng)
     G = pg.discounted_returns(rs, lqr.gamma)
     score = policy_c.grad_log_prob(theta_c, xs[..., None], us)[..., 0]
@@ -415,7 +416,8 @@ assert abs(g_mc - lqr.gradient(theta_c, sigma_c)[0]) < 4 * g_se
 
 # %%
 sigmas = [0.05, 0.1, 0.2, 0.5, 1.0]
-print(" sigma   std(score) exact  sampled    Var exact   Var sampled   mean +- s.e. (exact 2)")
+print(" sigma   std(score) exact  sampled    Var exact   Var sampled"
+      "   mean +- s.e. (exact 2)")
 for sig in sigmas:
     pol = pg.GaussianPolicy(sig)
     a_s = pol.sample(theta0, np.ones((100000, 1)), np.random.default_rng(7))
@@ -423,8 +425,8 @@ for sig in sigmas:
     g = bandit.reward(a_s) * score
     v_exact = pg.bandit_score_variance(0.0, sig, 1.0)
     m, se = pg.mean_se(g)
-    print(f"{sig:6.2f}   {1 / sig:12.2f} {score.std():8.2f}   {v_exact:10.2f}   {g.var(ddof=1):11.2f}"
-          f"   {m:6.3f} +- {se:.3f}")
+    print(f"{sig:6.2f}   {1 / sig:12.2f} {score.std():8.2f}   {v_exact:10.2f}"
+          f"   {g.var(ddof=1):11.2f}   {m:6.3f} +- {se:.3f}")
     assert abs(score.std() * sig - 1) < 0.02
     assert abs(g.var(ddof=1) / v_exact - 1) < 0.1
     assert abs(m - 2.0) < 4 * se
@@ -440,8 +442,9 @@ ax.loglog(s_grid, 1 / s_grid**2, "--", label="1 / sigma^2 (c^4 = 1)")
 ax.set_xlabel("sigma")
 ax.set_ylabel("variance")
 pgp.legend_above(ax, title="score-function estimate on the bandit, theta = 0, a* = 1")
-pgp.show(fig, alt="Log-log plot of the exact variance of one score-function estimate against sigma: it follows "
-              "1/sigma^2 for small sigma, is smallest near sigma = 0.5 and grows again for large sigma.")
+pgp.show(fig, alt="Log-log plot of the exact variance of one score-function estimate "
+                  "against sigma: it follows 1/sigma^2 for small sigma, is smallest near "
+                  "sigma = 0.5 and grows again for large sigma.")
 
 # %% [markdown]
 # The variance is smallest near $\sigma^4 = c^4/15$ and grows on both sides: for small $\sigma$ because the
@@ -462,8 +465,9 @@ for sig in sigmas:
                                       baseline=bandit.objective(theta0, sig))[:, 0]
     v_exact = pg.bandit_score_variance(0.0, sig, 1.0, centred=True)
     m, se = pg.mean_se(g)
-    print(f"{sig:6.2f}   {pg.bandit_score_variance(0.0, sig, 1.0):10.2f}   {v_exact:16.2f}   {g.var(ddof=1):7.2f}"
-          f"    {m:6.3f} +- {se:.3f}")
+    v_plain = pg.bandit_score_variance(0.0, sig, 1.0)
+    print(f"{sig:6.2f}   {v_plain:10.2f}   {v_exact:16.2f}"
+          f"   {g.var(ddof=1):7.2f}    {m:6.3f} +- {se:.3f}")
     assert abs(g.var(ddof=1) / v_exact - 1) < 0.1
     assert abs(m - 2.0) < 4 * se
 

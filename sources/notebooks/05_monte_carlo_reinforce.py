@@ -21,7 +21,7 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## Why not just compute $Q$ and $V$?
@@ -36,7 +36,8 @@ pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe,
 # What the table costs, for two actions:
 
 # %%
-print("        S    entries of P (S^2 A)    memory (float64)    ~ multiply-adds of the solve (S^3/3)")
+print("        S    entries of P (S^2 A)    memory (float64)"
+      "    ~ multiply-adds of the solve (S^3/3)")
 for S in [100, 1_000, 10_000, 100_000, 1_000_000]:
     entries = S * S * 2
     print(f"{S:9d}   {entries:20.3g}   {entries * 8 / 1e9:12.3g} GB   {S**3 / 3:28.3g}")
@@ -53,7 +54,8 @@ previous = None
 print("    S    evaluate (ms)   ratio to S/2")
 for S in [100, 200, 400, 800]:
     rng = np.random.default_rng(0)
-    big = pg.TabularMDP(rng.dirichlet(np.ones(S), size=(S, 2)), rng.normal(size=(S, 2)), np.full(S, 1 / S), 0.9)
+    big = pg.TabularMDP(rng.dirichlet(np.ones(S), size=(S, 2)), rng.normal(size=(S, 2)),
+                        np.full(S, 1 / S), 0.9)
     pi_uniform = np.full((S, 2), 0.5)
     times = []
     for _ in range(5):
@@ -61,7 +63,8 @@ for S in [100, 200, 400, 800]:
         pg.evaluate(big, pi_uniform)
         times.append(time.perf_counter() - t0)
     best = min(times)
-    print(f"{S:5d}   {1000 * best:10.2f}      " + ("" if previous is None else f"{best / previous:5.1f}"))
+    ratio = "" if previous is None else f"{best / previous:5.1f}"
+    print(f"{S:5d}   {1000 * best:10.2f}      " + ratio)
     previous = best
 
 # %% [markdown]
@@ -99,7 +102,8 @@ n, L = 0, episodes.lengths[0]
 print("states  ", episodes.states[n, :L])
 print("rewards ", episodes.rewards[n, :L])
 print("G_t     ", G[n, :L])
-direct = np.array([sum(mdp.gamma**k * episodes.rewards[n, t + k] for k in range(L - t)) for t in range(L)])
+direct = np.array([sum(mdp.gamma**k * episodes.rewards[n, t + k] for k in range(L - t))
+                   for t in range(L)])
 assert np.allclose(G[n, :L], direct)
 assert np.all(G[episodes.mask == 0] == 0)
 
@@ -130,17 +134,21 @@ Q_hat, counts = pg.mc_action_values(episodes, S=mdp.S, A=mdp.A, gamma=mdp.gamma)
 live = ~mdp.terminal
 print("V exact   =", ev.V[live])
 print("V sampled =", V_hat[live])
-print(f"max |V_hat - V| = {np.abs(V_hat - ev.V)[live].max():.4f}    max |Q_hat - Q| = {np.abs(Q_hat - ev.Q)[live].max():.4f}"
+print(f"max |V_hat - V| = {np.abs(V_hat - ev.V)[live].max():.4f}"
+      f"    max |Q_hat - Q| = {np.abs(Q_hat - ev.Q)[live].max():.4f}"
       f"    (fewest visits of a pair: {int(counts[live].min())})")
 assert np.abs(V_hat - ev.V)[live].max() < 0.03
 assert np.abs(Q_hat - ev.Q)[live].max() < 0.05
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-scale = {"vmin": min(ev.V[live].min(), V_hat[live].min()), "vmax": max(ev.V[live].max(), V_hat[live].max())}
+scale = {"vmin": min(ev.V[live].min(), V_hat[live].min()),
+         "vmax": max(ev.V[live].max(), V_hat[live].max())}
 pgp.grid_heatmap(axes[0], mdp, ev.V, title="exact V", label="V(s)", **scale)
-pgp.grid_heatmap(axes[1], mdp, V_hat, title=f"Monte Carlo V from {N} episodes", label="V(s)", **scale)
-pgp.show(fig, alt=f"Two gridworld heatmaps on one colour scale, the exact V and the Monte Carlo estimate from {N} "
-              "episodes; the pits and the goal are terminal cells, hatched; the two maps agree to two decimals.")
+pgp.grid_heatmap(axes[1], mdp, V_hat, title=f"Monte Carlo V from {N} episodes",
+                 label="V(s)", **scale)
+pgp.show(fig, alt=f"Two gridworld heatmaps on one colour scale, the exact V and the "
+                  f"Monte Carlo estimate from {N} episodes; the pits and the goal are "
+                  "terminal cells, hatched; the two maps agree to two decimals.")
 
 # %% [markdown]
 # ## The Monte Carlo advantage $A_t = G_t - V(s_t)$
@@ -156,8 +164,8 @@ pgp.show(fig, alt=f"Two gridworld heatmaps on one colour scale, the exact V and 
 A_t = (G - ev.V[episodes.states]) * episodes.mask
 A_t_hat = (G - V_hat[episodes.states]) * episodes.mask
 k = (episodes.states * mdp.A + episodes.actions).ravel()
-per_pair = lambda x: (np.bincount(k, weights=x.ravel(), minlength=mdp.S * mdp.A).reshape(mdp.S, mdp.A)
-                      / np.maximum(counts, 1))
+per_pair = lambda x: (np.bincount(k, weights=x.ravel(), minlength=mdp.S * mdp.A)
+                      .reshape(mdp.S, mdp.A) / np.maximum(counts, 1))
 print("exact A (first 4 states) =\n", ev.A[:4])
 print("mean of G_t - V(s_t)     =\n", per_pair(A_t)[:4])
 print(f"max |mean A_t - A|: V exact {np.abs(per_pair(A_t) - ev.A)[live].max():.4f},"
@@ -173,10 +181,12 @@ assert np.abs(per_pair(A_t) - ev.A)[live].max() < 0.05
 # `pg.truncated_values`). Only as $k$ grows past the episode lengths does it become $V$:
 
 # %%
-print(f"episode lengths: mean {episodes.lengths.mean():.1f}, longest {episodes.lengths.max()}")
+print(f"episode lengths: mean {episodes.lengths.mean():.1f},"
+      f" longest {episodes.lengths.max()}")
 print("  k    exact E[G_0 cut at k]   sampled            exact U")
 for cut in [1, 5, 10, 20, 50, 200]:
-    G_cut = pg.discounted_returns(episodes.rewards[:, :cut], mdp.gamma, episodes.mask[:, :cut])[:, 0]
+    G_cut = pg.discounted_returns(episodes.rewards[:, :cut], mdp.gamma,
+                                  episodes.mask[:, :cut])[:, 0]
     exact_cut = mdp.mu @ pg.truncated_values(mdp, ev.pi, cut)
     m, se = pg.mean_se(G_cut)
     print(f"{cut:4d}    {exact_cut:14.4f}       {m:8.4f} +- {se:.4f}    {ev.U:.4f}")
@@ -202,14 +212,17 @@ assert abs(mdp.mu @ pg.truncated_values(mdp, ev.pi, 10) - ev.U) > 0.1
 grad = pg.policy_gradient(mdp, policy, theta)
 print(f"|grad U| = {np.linalg.norm(grad):.4f}")
 for name, b in [("no baseline", np.zeros(mdp.S)), ("baseline V", ev.V)]:
-    X = pg.per_episode_gradients(policy, theta, episodes, G - b[episodes.states], mdp.gamma).reshape(N, -1)
+    A_b = G - b[episodes.states]
+    X = pg.per_episode_gradients(policy, theta, episodes, A_b, mdp.gamma).reshape(N, -1)
     m, se = pg.mean_se(X)
     dev = (np.abs(m - grad.ravel()) / np.maximum(se, 1e-12))[se > 0].max()
     noise10 = np.sqrt(np.trace(np.cov(X.T)) / 10)
     print(f"{name:12s} mean of {N}: max |mean - grad U| / s.e. = {dev:.2f};"
-          f"   typical error of a 10-episode batch = {noise10:.3f} = {noise10 / np.linalg.norm(grad):.1f} x |grad U|")
+          f"   typical error of a 10-episode batch = {noise10:.3f}"
+          f" = {noise10 / np.linalg.norm(grad):.1f} x |grad U|")
     assert dev < 4.0
-assert np.allclose(pg.per_episode_gradients(policy, theta, episodes, G, mdp.gamma).mean(axis=0),
+per_episode = pg.per_episode_gradients(policy, theta, episodes, G, mdp.gamma)
+assert np.allclose(per_episode.mean(axis=0),
                    pg.reinforce_gradient(policy, theta, episodes, mdp.gamma))
 
 # %% [markdown]
@@ -228,12 +241,15 @@ for i in range(n_batches):
     other = pool.take(slice(2 * n_b * i + n_b, 2 * n_b * (i + 1)))
     for out, src in ((g_same, batch), (g_indep, other)):
         b = pg.mc_values(src, S=mdp.S, gamma=mdp.gamma)
-        out.append(pg.reinforce_gradient(policy, theta, batch, mdp.gamma, baseline=b).ravel())
-for name, g_b in (("same-batch V_hat", np.array(g_same)), ("independent V_hat", np.array(g_indep))):
+        g_batch = pg.reinforce_gradient(policy, theta, batch, mdp.gamma, baseline=b)
+        out.append(g_batch.ravel())
+for name, g_b in (("same-batch V_hat", np.array(g_same)),
+                  ("independent V_hat", np.array(g_indep))):
     m, se = pg.mean_se(g_b)
     floor = np.sqrt(pg.total_variance(g_b) / n_batches)
     dist = np.linalg.norm(m - grad.ravel())
-    print(f"{name:18s} |mean - grad U| = {dist:.4f}  noise floor {floor:.4f}  dist/s.e. = {dist / floor:.1f}"
+    print(f"{name:18s} |mean - grad U| = {dist:.4f}  noise floor {floor:.4f}"
+          f"  dist/s.e. = {dist / floor:.1f}"
           f"   max |z| = {np.abs(pg.z_scores(g_b, grad.ravel())).max():.1f}")
     dists[name] = dist / floor
 assert dists["same-batch V_hat"] > 2.5 and dists["independent V_hat"] < 2.5
@@ -258,10 +274,13 @@ assert dists["same-batch V_hat"] > 2.5 and dists["independent V_hat"] < 2.5
 # %%
 lr, n_iters, n_eps = 5.0, 100, 10
 U_star = mdp.mu @ pg.optimal_values(mdp)[0]
-runs = {"exact gradient": [pg.train(mdp, policy, theta, method="exact", lr=lr, n_iters=n_iters)]}
+runs = {"exact gradient": [pg.train(mdp, policy, theta, method="exact", lr=lr,
+                                   n_iters=n_iters)]}
 for method in ["reinforce", "reinforce_baseline"]:
-    runs[method] = [pg.train(mdp, policy, theta, method=method, lr=lr, n_iters=n_iters, n_episodes=n_eps,
-                             horizon=100, rng=np.random.default_rng(seed), critic="exact") for seed in range(5)]
+    runs[method] = [pg.train(mdp, policy, theta, method=method, lr=lr, n_iters=n_iters,
+                             n_episodes=n_eps, horizon=100, critic="exact",
+                             rng=np.random.default_rng(seed))
+                    for seed in range(5)]
 curves = {name: np.array([h.U for h in hs]) for name, hs in runs.items()}
 curves["exact gradient"] = curves["exact gradient"][0]
 marks = [0, 10, 25, 50, 100]
@@ -272,11 +291,12 @@ for name, U in curves.items():
     label = "mean of runs" if U.shape[0] > 1 else "(one run)   "
     print(f"{name:20s} {label} " + "".join(f"{U.mean(axis=0)[i]:8.3f}" for i in marks))
     if U.shape[0] > 1:
-        print(f"{'':20s} spread (std) " + "".join(f"{U.std(axis=0)[i]:8.3f}" for i in marks))
+        spread = "".join(f"{U.std(axis=0)[i]:8.3f}" for i in marks)
+        print(f"{'':20s} spread (std) " + spread)
 for name, hs in runs.items():
+    grad_there = [np.linalg.norm(pg.policy_gradient(mdp, policy, h.theta)) for h in hs]
     print(f"{name:20s} final U of each run " + " ".join(f"{h.U[-1]:.3f}" for h in hs)
-          + "   |grad U| there " + " ".join(f"{np.linalg.norm(pg.policy_gradient(mdp, policy, h.theta)):.4f}"
-                                          for h in hs))
+          + "   |grad U| there " + " ".join(f"{g:.4f}" for g in grad_there))
 assert curves["exact gradient"][-1] > U_star - 0.02
 assert all(np.atleast_2d(U)[:, -1].min() > ev.U + 0.5 for U in curves.values())
 at25 = {m: curves[m][:, 25] for m in ["reinforce", "reinforce_baseline"]}
@@ -284,13 +304,17 @@ assert at25["reinforce_baseline"].mean() > at25["reinforce"].mean()
 assert at25["reinforce_baseline"].std() < at25["reinforce"].std()
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
-pgp.learning_curves(axes[0], curves, optimum=U_star, title=f"exact U of the iterates, lr = {lr}")
+pgp.learning_curves(axes[0], curves, optimum=U_star,
+                    title=f"exact U of the iterates, lr = {lr}")
 pgp.learning_curves(axes[1], {k: v for k, v in curves.items() if k != "exact gradient"},
-                    x=np.arange(n_iters + 1) * n_eps, xlabel="episodes used", optimum=U_star,
-                    title=f"the same runs, against episodes sampled (N = {n_eps})", first_color=1)
-pgp.show(fig, alt="Learning curves, exact U of the iterates: exact gradient ascent climbs smoothly to U*; the "
-              "REINFORCE runs, faint with their mean bold, climb noisily, those with the baseline higher and "
-              "closer together; right, the same sampled runs against the number of episodes used.")
+                    x=np.arange(n_iters + 1) * n_eps, xlabel="episodes used",
+                    optimum=U_star, first_color=1,
+                    title=f"the same runs, against episodes sampled (N = {n_eps})")
+pgp.show(fig, alt="Learning curves, exact U of the iterates: exact gradient ascent "
+                  "climbs smoothly to U*; the REINFORCE runs, faint with their mean "
+                  "bold, climb noisily, those with the baseline higher and closer "
+                  "together; right, the same sampled runs against the number of "
+                  "episodes used.")
 
 # %% [markdown]
 # With the exact gradient the climb is smooth and reaches $U^\star$. REINFORCE climbs too — each step is right on
@@ -351,7 +375,8 @@ for name, U in rows.items():
 # $N = 10$ (same settings, so the same runs) instead of recomputing them.
 
 # %%
-ex = pgw.reinforce_explorer(runs={(10, False): curves["reinforce"][:3], (10, True): curves["reinforce_baseline"][:3]})
+ex = pgw.reinforce_explorer(runs={(10, False): curves["reinforce"][:3],
+                                  (10, True): curves["reinforce_baseline"][:3]})
 ex
 
 # %% [markdown]

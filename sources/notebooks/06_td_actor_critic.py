@@ -23,9 +23,10 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
-mdp, policy, theta, T = pg.td_demo_problem()  # random_mdp(6, 3, gamma=0.95, one terminal state)
+# random_mdp(6, 3, gamma=0.95, one terminal state)
+mdp, policy, theta, T = pg.td_demo_problem()
 pi = policy.probs(theta)
 ev = pg.evaluate(mdp, pi)
 gamma, S, A = mdp.gamma, mdp.S, mdp.A
@@ -77,7 +78,8 @@ for alpha in (0.05, 0.01):
             s, r, s_next = ep.states[n, t], ep.rewards[n, t], ep.next_states[n, t]
             target = r + (0.0 if ep.terminated[n, t] else gamma * V_on[s_next])
             V_on[s] += alpha * (target - V_on[s])  # V(s_t) += alpha delta_t
-    print(f"online TD(0), alpha = {alpha}: max |V - batch fixed point| = {np.abs(V_on - V_fp).max():.3f}"
+    print(f"online TD(0), alpha = {alpha}:"
+          f" max |V - batch fixed point| = {np.abs(V_on - V_fp).max():.3f}"
           f"   max |V - V_pi| = {np.abs(V_on - ev.V).max():.3f}")
 print(f"batch fixed point: max |V_fp - V_pi| = {np.abs(V_fp - ev.V).max():.3f}")
 
@@ -101,13 +103,15 @@ for N in (100, 1000, 4000):
     e_N = big.head(N)
     curves[f"N = {N}"] = td_error_curve(e_N)
     fp_err = np.abs(pg.td_fixed_point(e_N, S=S, gamma=gamma) - ev.V).max()
-    print(f"N = {N:5d}: error after 60 sweeps {curves[f'N = {N}'][-1]:.4f}   error of the batch fixed point {fp_err:.4f}")
+    print(f"N = {N:5d}: error after 60 sweeps {curves[f'N = {N}'][-1]:.4f}"
+          f"   error of the batch fixed point {fp_err:.4f}")
 assert curves["N = 4000"][-1] < curves["N = 1000"][-1] < curves["N = 100"][-1]
 
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 pgp.td_convergence(ax, curves)
-pgp.show(fig, alt="Max-norm error of the TD(0) critic against the sweep over the batch, log scale, one curve per "
-              "batch size: each levels off at its batch's fixed point, lower for bigger batches.")
+pgp.show(fig, alt="Max-norm error of the TD(0) critic against the sweep over the batch, "
+                  "log scale, one curve per batch size: each levels off at its batch's "
+                  "fixed point, lower for bigger batches.")
 
 # %% [markdown]
 # ## 2. $Q$ from $V$: $Q(s, a) \approx r + \gamma V(s')$
@@ -123,11 +127,13 @@ print("exact Q          :\n", ev.Q[live])
 print("r + gamma P V    :\n", Q_from_V[live])
 assert np.allclose(ev.Q, Q_from_V)
 
-target = (big.rewards + gamma * np.where(big.terminated, 0.0, ev.V[big.next_states])) * big.mask
+V_next = np.where(big.terminated, 0.0, ev.V[big.next_states])
+target = (big.rewards + gamma * V_next) * big.mask
 q_mean, q_se, q_cnt = pg.per_pair_means(big, target, S, A)
 z = (q_mean - ev.Q)[live] / q_se[live]
 print("sampled mean of r_t + gamma V(s_t+1):\n", q_mean[live])
-print(f"max |z| over the {int(live.sum()) * A} pairs = {np.abs(z).max():.2f}  (min count {int(q_cnt[live].min())})")
+print(f"max |z| over the {int(live.sum()) * A} pairs = {np.abs(z).max():.2f}"
+      f"  (min count {int(q_cnt[live].min())})")
 assert np.abs(z).max() < 4
 
 # %% [markdown]
@@ -187,7 +193,8 @@ h_mean, h_se, _ = pg.per_pair_means(big, delta_hat, S, A)
 z_hat = (h_mean - pg.expected_td_error(mdp, V_hat))[live] / h_se[live]
 z_A = (h_mean - ev.A)[live] / h_se[live]
 print(f"sampled mean vs exact E[delta_hat]: max |z| = {np.abs(z_hat).max():.2f}")
-print(f"sampled mean vs A                 : max |z| = {np.abs(z_A).max():.1f}   (the bias is real)")
+print(f"sampled mean vs A                 : max |z| = {np.abs(z_A).max():.1f}"
+      "   (the bias is real)")
 assert np.abs(z_hat).max() < 4 and np.abs(z_A).max() > 20
 
 # %% [markdown]
@@ -205,19 +212,23 @@ grad = pg.policy_gradient(mdp, policy, theta)
 Eg_ac = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
 Eg_long = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, 3000)
 Eg_formula = grad + ev.effective_horizon * pg.score_expectation(mdp, policy, theta, bias)
+minus_e = -np.repeat(e[:, None], A, axis=1)
+baseline_term = pg.score_expectation(mdp, policy, theta, minus_e)
 print("-e(s) term (a baseline) has zero expected effect:",
-      np.abs(pg.score_expectation(mdp, policy, theta, -np.repeat(e[:, None], A, axis=1))).max().round(12))
+      np.abs(baseline_term).max().round(12))
 print("long-horizon E[g_AC] vs grad U + H E[score * b]: max diff",
       np.abs(Eg_long - Eg_formula).max().round(12))
 assert np.allclose(Eg_long, Eg_formula)
-assert np.allclose(pg.score_expectation(mdp, policy, theta, -np.repeat(e[:, None], A, axis=1)), 0)
+assert np.allclose(baseline_term, 0)
 
 g_samples = pg.per_episode_gradients(policy, theta, big, delta_hat, gamma)
 g_mean = g_samples.mean(axis=0)
 assert np.allclose(g_mean, pg.advantage_gradient(policy, theta, big, delta_hat, gamma))
 z = (g_mean - Eg_ac) / (g_samples.std(axis=0, ddof=1) / np.sqrt(len(g_samples)) + 1e-12)
-print(f"exact   |E[g_AC] - grad U| = {np.linalg.norm(Eg_ac - grad):.4f}   cos(E[g_AC], grad U) = {pg.cosine(Eg_ac, grad):.4f}")
-print(f"sampled |mean g_AC - grad U| = {np.linalg.norm(g_mean - grad):.4f} ({len(g_samples)} episodes);"
+print(f"exact   |E[g_AC] - grad U| = {np.linalg.norm(Eg_ac - grad):.4f}"
+      f"   cos(E[g_AC], grad U) = {pg.cosine(Eg_ac, grad):.4f}")
+print(f"sampled |mean g_AC - grad U| = {np.linalg.norm(g_mean - grad):.4f}"
+      f" ({len(g_samples)} episodes);"
       f" sampled vs exact E[g_AC]: max |z| = {np.abs(z[live]).max():.2f}")
 assert np.abs(z[live]).max() < 4
 
@@ -232,9 +243,11 @@ assert np.abs(z[live]).max() < 4
 # %%
 ep200 = big.head(200)
 per_state = np.bincount(ep200.states[ep200.mask > 0], minlength=S)[live]
-per_pair = np.bincount((ep200.states * A + ep200.actions)[ep200.mask > 0], minlength=S * A).reshape(S, A)[live]
+pairs = (ep200.states * A + ep200.actions)[ep200.mask > 0]
+per_pair = np.bincount(pairs, minlength=S * A).reshape(S, A)[live]
 print(f"numbers to learn: V has {int(live.sum())}, Q has {int(live.sum()) * A}")
-print(f"samples per entry in 200 episodes: V min {per_state.min()}, Q min {per_pair.min()}"
+print(f"samples per entry in 200 episodes: V min {per_state.min()},"
+      f" Q min {per_pair.min()}"
       f" (average {per_state.mean():.1f} vs {per_pair.mean():.1f})")
 
 # %% [markdown]
@@ -254,9 +267,12 @@ estimators = {
 }
 scores, exact_bias = [], {}
 for name, (est, V_c, lam) in estimators.items():
-    scores.append(pg.score_estimator(name, est, policy, theta, big, V_c, gamma, grad, batch_sizes=(10, 100, 1000)))
-    V_exp = np.zeros(S) if name == "REINFORCE+baseline V" else V_c  # a baseline leaves E[g] unchanged
-    exact_bias[name] = np.linalg.norm(pg.expected_gradient_estimate(mdp, policy, theta, V_exp, lam, T) - grad)
+    scores.append(pg.score_estimator(name, est, policy, theta, big, V_c, gamma, grad,
+                                     batch_sizes=(10, 100, 1000)))
+    # a baseline leaves E[g] unchanged
+    V_exp = np.zeros(S) if name == "REINFORCE+baseline V" else V_c
+    Eg = pg.expected_gradient_estimate(mdp, policy, theta, V_exp, lam, T)
+    exact_bias[name] = np.linalg.norm(Eg - grad)
 print(pg.score_table(scores))
 print("exact |E[g] - grad U|:", "  ".join(f"{k}: {v:.4f}" for k, v in exact_bias.items()))
 var = {s.name: s.variance for s in scores}
@@ -290,11 +306,15 @@ d_small = pg.td_errors(small, V_hat, gamma)
 n, t = 2, 3  # the terminating step
 by_hand_term = small.rewards[n, t] - V_hat[small.states[n, t]]
 n2 = 0       # a truncated episode: last step t = 4 bootstraps from V_hat(s_5)
-by_hand_trunc = small.rewards[n2, 4] + gamma * V_hat[small.next_states[n2, 4]] - V_hat[small.states[n2, 4]]
-print(f"terminated step: pg.td_errors {d_small[n, t]:.4f}   r - V(s) = {by_hand_term:.4f}")
-print(f"truncated step : pg.td_errors {d_small[n2, 4]:.4f}   r + gamma V(s_T) - V(s) = {by_hand_trunc:.4f}")
+by_hand_trunc = (small.rewards[n2, 4] + gamma * V_hat[small.next_states[n2, 4]]
+                 - V_hat[small.states[n2, 4]])
+print(f"terminated step: pg.td_errors {d_small[n, t]:.4f}"
+      f"   r - V(s) = {by_hand_term:.4f}")
+print(f"truncated step : pg.td_errors {d_small[n2, 4]:.4f}"
+      f"   r + gamma V(s_T) - V(s) = {by_hand_trunc:.4f}")
 print("after the end (mask 0) the TD error is 0:", d_small[n, t + 1])
-assert np.isclose(d_small[n, t], by_hand_term) and np.isclose(d_small[n2, 4], by_hand_trunc)
+assert np.isclose(d_small[n, t], by_hand_term)
+assert np.isclose(d_small[n2, 4], by_hand_trunc)
 assert small.terminated[n, t] and small.truncated[n2, 4] and d_small[n, t + 1] == 0
 
 # %% [markdown]
@@ -320,18 +340,23 @@ runs = {
 }
 seeds = range(1, 6)
 hist = {k: [pg.train(mdp, policy, theta, lr=0.2, n_iters=60, n_episodes=20, horizon=T,
-                     rng=np.random.default_rng(seed), **kw) for seed in (seeds if k != "exact gradient" else [1])]
+                     rng=np.random.default_rng(seed), **kw)
+            for seed in (seeds if k != "exact gradient" else [1])]
         for k, kw in runs.items()}
 U_runs = {k: np.array([h.U for h in hs]) for k, hs in hist.items()}
 print(f"U* = {U_star:.4f}   (sampled methods: mean +- s.e. over {len(seeds)} seeds)")
 for k, U in U_runs.items():
-    m_, se_ = U.mean(axis=0), (U.std(axis=0, ddof=1) / np.sqrt(len(U)) if len(U) > 1 else 0 * U[0])
-    print(f"{k:<28s} U after 10, 30, 60: " + "  ".join(f"{m_[i]:.3f} +- {se_[i]:.3f}" for i in (10, 30, 60)))
+    m_ = U.mean(axis=0)
+    se_ = U.std(axis=0, ddof=1) / np.sqrt(len(U)) if len(U) > 1 else 0 * U[0]
+    at = "  ".join(f"{m_[i]:.3f} +- {se_[i]:.3f}" for i in (10, 30, 60))
+    print(f"{k:<28s} U after 10, 30, 60: " + at)
 fig, ax = plt.subplots(figsize=(7, 4.0))
-pgp.learning_curves(ax, {k: (U if len(U) > 1 else U[0]) for k, U in U_runs.items()}, optimum=U_star,
+pgp.learning_curves(ax, {k: (U if len(U) > 1 else U[0]) for k, U in U_runs.items()},
+                    optimum=U_star,
                     title=f"learning curves (exact U), {len(seeds)} seeds each")
 pgp.show(fig, alt="Learning curves, exact U against the iteration, for " + ", ".join(hist)
-              + f", {len(seeds)} seeds of each sampled method (faint, mean bold), with the optimum U* dotted.")
+                  + f", {len(seeds)} seeds of each sampled method (faint, mean bold), "
+                  "with the optimum U* dotted.")
 
 # %% [markdown]
 # With the same step size and batch, REINFORCE's runs wobble and spread (their gradient estimates are
@@ -367,7 +392,8 @@ def one_step_actor_critic(seed, n_episodes=300, a_theta=0.1, a_w=0.1):
 
 th_ac, w_ac = one_step_actor_critic(0)
 ev_ac = pg.evaluate(mdp, policy.probs(th_ac))
-print(f"online one-step actor-critic, 300 episodes: U {ev.U:.3f} -> {ev_ac.U:.3f}   (U* = {U_star:.3f});"
+print(f"online one-step actor-critic, 300 episodes: U {ev.U:.3f} -> {ev_ac.U:.3f}"
+      f"   (U* = {U_star:.3f});"
       f"  critic max |w - V| = {np.abs(w_ac - ev_ac.V)[live].max():.3f}")
 assert ev_ac.U > ev.U + 5
 

@@ -23,9 +23,10 @@ import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
-mdp, policy, theta, T = pg.td_demo_problem()  # the MDP of notebook 06: 6 states, 3 actions, gamma 0.95
+# the MDP of notebook 06: 6 states, 3 actions, gamma 0.95
+mdp, policy, theta, T = pg.td_demo_problem()
 pi = policy.probs(theta)
 ev = pg.evaluate(mdp, pi)
 gamma, S, A = mdp.gamma, mdp.S, mdp.A
@@ -58,7 +59,8 @@ N, H = delta.shape
 by_sum = np.zeros((N, H))
 for t in range(H):
     for l in range(H - t):
-        by_sum[:, t] += (gamma * lam) ** l * delta[:, t + l]  # delta is 0 after the episode's end
+        # delta is 0 after the episode's end
+        by_sum[:, t] += (gamma * lam) ** l * delta[:, t + l]
 print("pg.gae, episode 0      :", pg.gae(short, V_hat, gamma, lam)[0])
 print("sum (gamma lam)^l delta:", by_sum[0])
 assert np.allclose(pg.gae(short, V_hat, gamma, lam), by_sum)
@@ -86,7 +88,7 @@ assert np.array_equal(gae0, delta)
 
 # %%
 G = pg.discounted_returns(short.rewards, gamma, short.mask)
-trunc = short.truncated[:, -1]                       # (N,) episodes still running at the horizon
+trunc = short.truncated[:, -1]  # (N,) episodes still running at the horizon
 s_T = short.next_states[:, -1]
 boot = gamma ** (H - np.arange(H))[None, :] * (trunc * V_hat[s_T])[:, None]
 mc_plus_boot = (G + boot - V_hat[short.states]) * short.mask
@@ -94,7 +96,8 @@ gae1 = pg.gae(short, V_hat, gamma, 1.0)
 print(f"{trunc.sum()} of {N} episodes truncated at T = {H}")
 i_term, i_trunc = np.flatnonzero(~trunc)[0], np.flatnonzero(trunc)[0]
 print("terminated episode: GAE(1)            ", gae1[i_term])
-print("                    G - V_hat(s)      ", ((G - V_hat[short.states]) * short.mask)[i_term])
+print("                    G - V_hat(s)      ",
+      ((G - V_hat[short.states]) * short.mask)[i_term])
 print("truncated episode : GAE(1)            ", gae1[i_trunc])
 print("                    G + boot - V_hat  ", mc_plus_boot[i_trunc])
 print("                    bootstrap term    ", boot[i_trunc])
@@ -128,7 +131,8 @@ assert np.allclose(gae1[~trunc], ((G - V_hat[short.states]) * short.mask)[~trunc
 M = pg.pair_chain(mdp, pi)
 print("M A = 0:", np.abs(M @ ev.A.ravel()).max().round(12))
 for lam in (0.0, 0.5, 1.0):
-    print(f"true V, lam = {lam}: max |A_lam - A| = {np.abs(pg.expected_gae(mdp, pi, ev.V, lam) - ev.A).max():.10f}")
+    err = np.abs(pg.expected_gae(mdp, pi, ev.V, lam) - ev.A).max()
+    print(f"true V, lam = {lam}: max |A_lam - A| = {err:.10f}")
     assert np.allclose(pg.expected_gae(mdp, pi, ev.V, lam), ev.A)
 A1 = pg.expected_gae(mdp, pi, V_hat, 1.0)
 print("critic V + e, lam = 1: A_1      =\n", A1[live])
@@ -151,7 +155,8 @@ z = (m - exact_T)[live] / se[live]
 print("exact A_0.9 (T steps left):\n", exact_T[live])
 print("sampled mean of GAE at t = 0:\n", m[live])
 print(f"max |z| = {np.abs(z).max():.2f}   (min count {int(cnt[live].min())})")
-print(f"infinite-horizon A_0.9 differs from the T-step one by {np.abs(pg.expected_gae(mdp, pi, V_hat, lam) - exact_T).max():.1e}")
+gap_T = np.abs(pg.expected_gae(mdp, pi, V_hat, lam) - exact_T).max()
+print(f"infinite-horizon A_0.9 differs from the T-step one by {gap_T:.1e}")
 assert np.abs(z).max() < 4
 
 # %% [markdown]
@@ -164,13 +169,16 @@ assert np.abs(z).max() < 4
 # values of $\lambda$:
 
 # %%
-print(" lam   exact |E[g]-grad U|   sampled |mean-grad U|   sampled vs exact max|z|   var/episode")
+print(" lam   exact |E[g]-grad U|   sampled |mean-grad U|"
+      "   sampled vs exact max|z|   var/episode")
 for lam in (0.0, 0.5, 1.0):
     Eg = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, lam, T)
-    g = pg.per_episode_gradients(policy, theta, big, pg.gae(big, V_hat, gamma, lam), gamma)
+    adv_lam = pg.gae(big, V_hat, gamma, lam)
+    g = pg.per_episode_gradients(policy, theta, big, adv_lam, gamma)
     zg = (g.mean(0) - Eg)[live] / (g.std(0, ddof=1)[live] / np.sqrt(len(g)))
-    print(f" {lam:.1f}   {np.linalg.norm(Eg - grad):19.4f}   {np.linalg.norm(g.mean(0) - grad):21.4f}"
-          f"   {np.abs(zg).max():23.2f}   {pg.total_variance(g):11.3f}")
+    print(f" {lam:.1f}   {np.linalg.norm(Eg - grad):19.4f}"
+          f"   {np.linalg.norm(g.mean(0) - grad):21.4f}   {np.abs(zg).max():23.2f}"
+          f"   {pg.total_variance(g):11.3f}")
     assert np.abs(zg).max() < 4
 
 # %% [markdown]
@@ -212,9 +220,11 @@ print(f"smallest MSE at lambda = {best:.1f}")
 assert bias2[0] > bias2[-1] and var[0] < var[-1] and 0 < best < 1
 
 fig, ax = plt.subplots(figsize=(6.5, 4.0))
-pgp.bias_variance(ax, lams, bias2, var / batch, title="GAE gradient, critic error 0.5, batches of 100")
-pgp.show(fig, alt=f"Against lambda from 0 to 1: the exact squared bias falls, the measured variance of a 100-episode "
-              f"batch rises, and their sum, the MSE, is smallest at lambda = {best:.1f}.")
+pgp.bias_variance(ax, lams, bias2, var / batch,
+                  title="GAE gradient, critic error 0.5, batches of 100")
+pgp.show(fig, alt=f"Against lambda from 0 to 1: the exact squared bias falls, the "
+                  f"measured variance of a 100-episode batch rises, and their sum, the "
+                  f"MSE, is smallest at lambda = {best:.1f}.")
 
 # %% [markdown]
 # The bias at $\lambda = 1$ is not quite zero: it is the horizon cut (and the bootstrap's critic error, above).
@@ -230,8 +240,10 @@ for scale in (0.0, 0.1, 0.25, 0.5, 1.0):
     _, b2_c, var_c = pg.gae_bias_variance(mdp, policy, theta, V_c, lams, pool, T)
     best_lam[scale] = [lams[np.argmin(b2_c + var_c / n_)] for n_ in (10, 100, 1000)]
     print(f"{scale:12.2f}   " + "   ".join(f"{b_:.1f}" for b_ in best_lam[scale]))
-assert best_lam[0.1][1] <= best_lam[0.5][1] <= best_lam[1.0][1] and best_lam[0.5][0] <= best_lam[0.5][2]
-#
+assert best_lam[0.1][1] <= best_lam[0.5][1] <= best_lam[1.0][1]
+assert best_lam[0.5][0] <= best_lam[0.5][2]
+
+# %% [markdown]
 # ## 6. Truncated horizons
 #
 # GAE never needs the episode's end: it runs on a window of $T$ steps and bootstraps from $\hat V(s_T)$.
@@ -241,12 +253,14 @@ assert best_lam[0.1][1] <= best_lam[0.5][1] <= best_lam[1.0][1] and best_lam[0.5
 # returns, any baseline) estimates something else: the gradient of the $T$-step objective.
 
 # %%
-print("  T   |g_T - grad U|   max|E[GAE(0)] - E[GAE(1)]|, true V   |E[REINFORCE cut] - g_T|")
+print("  T   |g_T - grad U|   max|E[GAE(0)] - E[GAE(1)]|, true V"
+      "   |E[REINFORCE cut] - g_T|")
 for T_ in (5, 10, 20, 60, 200):
     g0 = pg.expected_gradient_estimate(mdp, policy, theta, ev.V, 0.0, T_)
     g1 = pg.expected_gradient_estimate(mdp, policy, theta, ev.V, 1.0, T_)
     g_mc = pg.expected_gradient_estimate(mdp, policy, theta, np.zeros(S), 1.0, T_)
-    print(f"{T_:4d}   {np.linalg.norm(g0 - grad):14.4f}   {np.abs(g0 - g1).max():34.10f}   {np.linalg.norm(g_mc - g0):23.4f}")
+    print(f"{T_:4d}   {np.linalg.norm(g0 - grad):14.4f}   {np.abs(g0 - g1).max():34.10f}"
+          f"   {np.linalg.norm(g_mc - g0):23.4f}")
     assert np.allclose(g0, g1)
 
 # %% [markdown]
@@ -272,10 +286,12 @@ def gae_actor_critic(seed, lam=0.9, lr=0.2, n_iters=30, n_episodes=20):
 
 
 U_loop = gae_actor_critic(0)
-U_train = pg.train(mdp, policy, theta, method="gae", lam=0.9, lr=0.2, n_iters=30, n_episodes=20,
-                   horizon=T, rng=np.random.default_rng(0), critic="td", critic_lr=0.5, critic_sweeps=10).U
+U_train = pg.train(mdp, policy, theta, method="gae", lam=0.9, lr=0.2, n_iters=30,
+                   n_episodes=20, horizon=T, rng=np.random.default_rng(0),
+                   critic="td", critic_lr=0.5, critic_sweeps=10).U
 assert np.allclose(U_loop, U_train)
-print(f"GAE(0.9) actor-critic: U after 0, 10, 30 iterations {U_loop[0]:.3f} {U_loop[10]:.3f} {U_loop[30]:.3f}")
+print(f"GAE(0.9) actor-critic: U after 0, 10, 30 iterations"
+      f" {U_loop[0]:.3f} {U_loop[10]:.3f} {U_loop[30]:.3f}")
 
 # %% [markdown]
 # ## 8. Explore: $\lambda$, $\gamma$ and the critic error

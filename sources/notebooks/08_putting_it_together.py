@@ -25,7 +25,7 @@ import pgcourse.widgets as pgw
 from pgcourse.analysis import group_cosines
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # ## 1. FrozenLake as a tabular MDP
@@ -47,13 +47,15 @@ except ImportError:  # optional dependency
 if gym is not None:
     gym_mdp = pg.from_gymnasium(gym.make("FrozenLake-v1"), gamma)
     for field in ("P", "R", "mu"):
-        assert np.allclose(getattr(gym_mdp, field), getattr(mdp, field), rtol=0, atol=1e-12), field
+        assert np.allclose(getattr(gym_mdp, field), getattr(mdp, field),
+                           rtol=0, atol=1e-12), field
     assert np.array_equal(gym_mdp.terminal, mdp.terminal)
 print(mdp)
 print("\n".join(mdp.layout))
 V_star, pi_star = pg.optimal_values(mdp)
 U_star = float(mdp.mu @ V_star)
-print(f"optimal U* = {U_star:.4f}  (probability of reaching G, discounted by gamma = {gamma})")
+print(f"optimal U* = {U_star:.4f}"
+      f"  (probability of reaching G, discounted by gamma = {gamma})")
 
 # %% [markdown]
 # The lab's policy is a tabular softmax that leans a little towards *down* and *right*
@@ -61,14 +63,18 @@ print(f"optimal U* = {U_star:.4f}  (probability of reaching G, discounted by gam
 
 # %%
 lab = pg.frozen_lake_lab()
-policy, theta, ev, grad, big, V_td = (lab[k] for k in ("policy", "theta", "ev", "grad", "episodes", "V_td"))
-print(f"exact U = {ev.U:.4f}   |grad U| = {np.linalg.norm(grad):.4f}   effective horizon H = {ev.effective_horizon:.3f}")
+policy, theta, ev, grad, big, V_td = (
+    lab[k] for k in ("policy", "theta", "ev", "grad", "episodes", "V_td"))
+print(f"exact U = {ev.U:.4f}   |grad U| = {np.linalg.norm(grad):.4f}"
+      f"   effective horizon H = {ev.effective_horizon:.3f}")
 print(big)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 4.0))
-pgp.grid_heatmap(ax1, mdp, ev.V, title="exact V of the lab policy", fmt="{:.3f}", label="V(s)")
+pgp.grid_heatmap(ax1, mdp, ev.V, title="exact V of the lab policy", fmt="{:.3f}",
+                 label="V(s)")
 pgp.grid_heatmap(ax2, mdp, V_star, title="optimal V*", fmt="{:.3f}", label="V*(s)")
-pgp.show(fig, alt="Two FrozenLake heatmaps, each with its own colour scale: the exact V of the lab policy and the "
-              "optimal V*; holes and the goal are terminal cells, hatched.")
+pgp.show(fig, alt="Two FrozenLake heatmaps, each with its own colour scale: the exact V "
+                  "of the lab policy and the optimal V*; holes and the goal are terminal "
+                  "cells, hatched.")
 
 # %% [markdown]
 # The critic of the lab is **learned**: batch TD(0) on a separate 200 episodes (`V_td`), so estimators that
@@ -97,7 +103,8 @@ print(f"max |V_td - V| = {np.abs(V_td - ev.V).max():.4f}")
 
 # %%
 def three_step(episodes, V, gamma):
-    """3-step advantage: delta_t + gamma delta_{t+1} + gamma^2 delta_{t+2}, shape (N, T)."""
+    """3-step advantage: delta_t + gamma delta_{t+1} + gamma^2 delta_{t+2}, shape
+    (N, T)."""
     d = pg.td_errors(episodes, V, gamma)
     out = d.copy()
     out[:, :-1] += gamma * d[:, 1:]
@@ -106,9 +113,12 @@ def three_step(episodes, V, gamma):
 
 
 estimators = dict(pg.BUILTIN_ESTIMATORS, **{"3-step (student)": three_step})
-scores = [pg.score_estimator(name, f, policy, theta, big, V_td, gamma, grad) for name, f in estimators.items()]
+scores = [pg.score_estimator(name, f, policy, theta, big, V_td, gamma, grad)
+          for name, f in estimators.items()]
 print(pg.score_table(scores))
-cos_se = {sc.name: {n: pg.mean_se(group_cosines(sc.samples, grad, n))[1] for n in sc.cosine} for sc in scores}
+cos_se = {sc.name: {n: pg.mean_se(group_cosines(sc.samples, grad, n))[1]
+                    for n in sc.cosine}
+          for sc in scores}
 print("s.e. of cos@n (over the disjoint groups of n episodes):")
 for name, se_n in cos_se.items():
     print(f"{name:<20s} " + "  ".join(f"{n:>4d}: {v:.3f}" for n, v in se_n.items()))
@@ -120,15 +130,17 @@ for name, se_n in cos_se.items():
 # expectation:
 
 # %%
-exact_setup = {"REINFORCE": (np.zeros(mdp.S), 1.0), "REINFORCE+baseline": (np.zeros(mdp.S), 1.0),
+exact_setup = {"REINFORCE": (np.zeros(mdp.S), 1.0),
+               "REINFORCE+baseline": (np.zeros(mdp.S), 1.0),
                "actor-critic": (V_td, 0.0), "GAE(0.95)": (V_td, 0.95)}
-print(f"{'estimator':<20s} {'exact |E[g]-grad U|':>20s} {'sampled |mean-E[g]|':>20s} {'noise':>8s}"
-      f" {'exact cos(E[g], grad U)':>24s}")
+print(f"{'estimator':<20s} {'exact |E[g]-grad U|':>20s} {'sampled |mean-E[g]|':>20s}"
+      f" {'noise':>8s} {'exact cos(E[g], grad U)':>24s}")
 for sc in scores[:4]:
-    Eg = pg.expected_gradient_estimate(mdp, policy, theta, *exact_setup[sc.name], lab["horizon"])
+    V_c, lam = exact_setup[sc.name]
+    Eg = pg.expected_gradient_estimate(mdp, policy, theta, V_c, lam, lab["horizon"])
     dist = np.linalg.norm(sc.mean - Eg)
-    print(f"{sc.name:<20s} {np.linalg.norm(Eg - grad):20.4f} {dist:20.4f} {sc.noise_floor:8.4f}"
-          f" {pg.cosine(Eg, grad):24.4f}")
+    print(f"{sc.name:<20s} {np.linalg.norm(Eg - grad):20.4f} {dist:20.4f}"
+          f" {sc.noise_floor:8.4f} {pg.cosine(Eg, grad):24.4f}")
     assert dist < 2 * sc.noise_floor
 
 # %% [markdown]
@@ -143,15 +155,18 @@ for sc in scores[:4]:
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
 pgp.cosine_vs_n(ax, scores)
-for i, sc in enumerate(scores):  # error bars: +- 2 s.e. over the disjoint groups of n episodes
+# error bars: +- 2 s.e. over the disjoint groups of n episodes
+for i, sc in enumerate(scores):
     ns = sorted(sc.cosine)
-    ax.errorbar(ns, [sc.cosine[n] for n in ns], yerr=[2 * cos_se[sc.name][n] for n in ns], fmt="none",
-                ecolor=pgp.series(i)["color"], capsize=2, lw=1)
-pgp.show(fig, alt="Mean cosine similarity between each estimator's n-episode estimate and the exact gradient, "
-              "against n on a log axis, with +-2 standard-error bars over the groups of n episodes: every "
-              "curve rises with n, actor-critic highest, REINFORCE lowest.")
+    ax.errorbar(ns, [sc.cosine[n] for n in ns], yerr=[2 * cos_se[sc.name][n] for n in ns],
+                fmt="none", ecolor=pgp.series(i)["color"], capsize=2, lw=1)
+pgp.show(fig, alt="Mean cosine similarity between each estimator's n-episode estimate "
+                  "and the exact gradient, against n on a log axis, with +-2 "
+                  "standard-error bars over the groups of n episodes: every curve rises "
+                  "with n, actor-critic highest, REINFORCE lowest.")
 var = {s.name: s.variance for s in scores}
-assert var["actor-critic"] < var["3-step (student)"] < var["GAE(0.95)"] < var["REINFORCE+baseline"] < var["REINFORCE"]
+assert (var["actor-critic"] < var["3-step (student)"] < var["GAE(0.95)"]
+        < var["REINFORCE+baseline"] < var["REINFORCE"])
 
 # %% [markdown]
 # ## 3. Outlook: the natural policy gradient
@@ -189,7 +204,8 @@ pol5 = pg.SoftmaxPolicy.tabular(5, 3)
 th5 = np.random.default_rng(4).normal(size=(5, 3))
 ev5 = pg.evaluate(mdp5, pol5.probs(th5))
 c5 = pg.natural_gradient(mdp5, pol5, th5) - ev5.A / (1 - mdp5.gamma)
-print(f"1/(1-gamma) = {1 / (1 - mdp5.gamma):.4f}   effective horizon = {ev5.effective_horizon:.4f}")
+print(f"1/(1-gamma) = {1 / (1 - mdp5.gamma):.4f}"
+      f"   effective horizon = {ev5.effective_horizon:.4f}")
 print("natural gradient - A/(1-gamma), per state:\n", c5)
 assert np.allclose(c5, c5[:, :1], atol=1e-10)
 
@@ -201,7 +217,8 @@ assert np.allclose(c5, c5[:, :1], atol=1e-10)
 
 # %%
 theta0 = policy.zeros()
-runs = {"exact PG, lr 10": dict(method="exact", lr=10.0), "exact PG, lr 100": dict(method="exact", lr=100.0),
+runs = {"exact PG, lr 10": dict(method="exact", lr=10.0),
+        "exact PG, lr 100": dict(method="exact", lr=100.0),
         "natural PG, lr 1": dict(method="natural", lr=1.0)}
 curves = {k: pg.train(mdp, policy, theta0, n_iters=100, **kw).U for k, kw in runs.items()}
 
@@ -211,21 +228,27 @@ def gap(U):  # U* - U, shown as "< 1e-9" below round-off-sensitive sizes
 
 
 for k, U in curves.items():
-    print(f"{k:<20s} U* - U after 10, 50, 100 iterations: {gap(U[10])} {gap(U[50])} {gap(U[100])}")
-assert U_star - curves["natural PG, lr 1"][50] < 1e-8 < U_star - curves["exact PG, lr 100"][100]
+    print(f"{k:<20s} U* - U after 10, 50, 100 iterations:"
+          f" {gap(U[10])} {gap(U[50])} {gap(U[100])}")
+assert (U_star - curves["natural PG, lr 1"][50] < 1e-8
+        < U_star - curves["exact PG, lr 100"][100])
 fig, ax = plt.subplots(figsize=(6.5, 4.0))
-pgp.suboptimality(ax, curves, U_star, title="FrozenLake: U* - U(theta_k), exact vs natural PG")
-pgp.show(fig, alt="Sub-optimality U* - U against the iteration, log scale: exact gradient ascent with step 10 and "
-              "100 crawls on plateaus, the natural gradient falls geometrically to round-off.")
+pgp.suboptimality(ax, curves, U_star,
+                  title="FrozenLake: U* - U(theta_k), exact vs natural PG")
+pgp.show(fig, alt="Sub-optimality U* - U against the iteration, log scale: exact "
+                  "gradient ascent with step 10 and 100 crawls on plateaus, the natural "
+                  "gradient falls geometrically to round-off.")
 
 # %%
-# Agarwal et al.'s O(1/k) bound for NPG from theta = 0 (pg.npg_bound) beside a run. The theorem is stated
-# for discounted MDPs without terminal states, so the run is on the random 5-state MDP above.
+# Agarwal et al.'s O(1/k) bound for NPG from theta = 0 (pg.npg_bound) beside a run. The
+# theorem is stated for discounted MDPs without terminal states, so the run is on the
+# random 5-state MDP above.
 U5_star = mdp5.mu @ pg.optimal_values(mdp5)[0]
 ks = np.array([1, 10, 30, 100])
 print("eta     k   U* - U_k (run)   bound log|A|/(eta k) + 1/((1-gamma)^2 k)")
 for eta in (0.1, 1.0):
-    U5 = pg.objective_curve(mdp5, pol5, pg.npg_iterates(mdp5, pol5, pol5.zeros(), eta, int(ks[-1])))
+    iterates = pg.npg_iterates(mdp5, pol5, pol5.zeros(), eta, int(ks[-1]))
+    U5 = pg.objective_curve(mdp5, pol5, iterates)
     bound = pg.npg_bound(mdp5, eta, ks)
     for k_, g_, b_ in zip(ks, U5_star - U5[ks], bound):
         print(f"{eta:3.1f}  {k_:4d}   {max(g_, 0.0):14.2e}   {b_:10.2f}")
@@ -260,7 +283,8 @@ for eta in (0.1, 1.0):
 # estimators close in on the line as $n$ grows; a biased one stops short.
 
 # %%
-ex = pgw.estimator_lab_explorer(extra={"3-step (student)": three_step}, lab=lab, scores=scores)
+ex = pgw.estimator_lab_explorer(extra={"3-step (student)": three_step}, lab=lab,
+                                scores=scores)
 ex
 
 # %% [markdown]

@@ -28,12 +28,12 @@ from pgcourse.widgets.convergence import convergence_explorer
 from pgcourse.widgets.surrogates import OKABE_ITO
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 
 def unit_rewards(mdp):
-    """The same MDP with rewards mapped affinely to [0, 1], the theorems' setting (no terminal states:
-    advantages, and so every iterate, only scale)."""
+    """The same MDP with rewards mapped affinely to [0, 1], the theorems' setting (no
+    terminal states: advantages, and so every iterate, only scale)."""
     R = (mdp.R - mdp.R.min()) / (mdp.R.max() - mdp.R.min())
     return pg.TabularMDP(mdp.P, R, mdp.mu, mdp.gamma)
 
@@ -65,7 +65,8 @@ for _ in range(200):
     kappas.append(gd["kappa"])
     cs.append(gd["min_pi_star"])
 print(f"U* = {U_star:.4f}")
-print(f"||grad U|| / bound over 200 parameters: min {min(ratios):.3f}, median {np.median(ratios):.2f}")
+print(f"||grad U|| / bound over 200 parameters: min {min(ratios):.3f},"
+      f" median {np.median(ratios):.2f}")
 print(f"mismatch kappa: min {min(kappas):.2f}, max {max(kappas):.2f};  min_s pi(a*|s): "
       f"min {min(cs):.1e}, max {max(cs):.2f}")
 assert min(ratios) >= 1.0
@@ -88,26 +89,29 @@ starts = np.array([[0.0, k * np.log(10), 0.0] for k in (1, 2, 3)])
 pi0_star = np.exp(starts[:, 0]) / np.exp(starts).sum(axis=1)
 U_band = pg.bandit_pg_curve(r, starts, 1.0, 30000)  # (30001, 3)
 ks = np.array([100, 1000, 10000, 30000])
-print(f"{'pi_0(a*)':>9s} {'iterations to U >= 0.95':>24s}   k (U* - U_k) at k = " + ", ".join(map(str, ks)))
+print(f"{'pi_0(a*)':>9s} {'iterations to U >= 0.95':>24s}   k (U* - U_k) at k = "
+      + ", ".join(map(str, ks)))
 hits = []
 for j in range(3):
     hit = int(np.argmax(U_band[:, j] >= 0.95))
     hits.append(hit)
-    print(f"{pi0_star[j]:9.1e} {hit:24d}   " + "  ".join(f"{k * (1 - U_band[k, j]):7.3f}" for k in ks))
+    scaled = "  ".join(f"{k * (1 - U_band[k, j]):7.3f}" for k in ks)
+    print(f"{pi0_star[j]:9.1e} {hit:24d}   " + scaled)
 assert hits[0] < hits[1] < hits[2] and np.all(np.diff(U_band, axis=0) >= -1e-15)
 
 fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
 for j, m in zip(range(3), "osd", strict=True):
-    ax.loglog(np.arange(1, 30001), 1 - U_band[1:, j], color=OKABE_ITO[[6, 5, 3][j]], marker=m, markevery=0.1,
-              ms=4, label=f"pi_0(a*) = {pi0_star[j]:.0e}")
-ax.loglog([100, 30000], [1.0 / 100 * 0.67, 0.67 / 30000], ":", color=OKABE_ITO[0], label="0.67 / k")
+    ax.loglog(np.arange(1, 30001), 1 - U_band[1:, j], color=OKABE_ITO[[6, 5, 3][j]],
+              marker=m, markevery=0.1, ms=4, label=f"pi_0(a*) = {pi0_star[j]:.0e}")
+ax.loglog([100, 30000], [1.0 / 100 * 0.67, 0.67 / 30000], ":", color=OKABE_ITO[0],
+          label="0.67 / k")
 ax.set_xlabel("iteration k (log scale)")
 ax.set_ylabel("U* - U_k (log scale)")
 ax.set_title("softmax PG on a bandit: a plateau, then O(1/k)", fontsize=10)
 ax.legend(fontsize=8, loc="lower left")
-pgp.show(fig, alt="Sub-optimality against iteration on log-log axes for three starting policies; each curve "
-         "stays flat near 0.1 for longer the smaller the initial probability of the best arm, then falls "
-         "along a 1/k line.")
+pgp.show(fig, alt="Sub-optimality against iteration on log-log axes for three starting "
+                  "policies; each curve stays flat near 0.1 for longer the smaller the "
+                  "initial probability of the best arm, then falls along a 1/k line.")
 
 # %% [markdown]
 # Two facts, each with its number: the plateau near the sub-optimal arm lasts about ten times longer for
@@ -135,7 +139,8 @@ for n in range(2, 9):
     Uc_star = float(chain.mu @ pg.optimal_values(chain)[0])
     kappa = pg.mismatch_coefficient(chain, tab.probs(tab.zeros()))
     row = []
-    for iterates, n_max in ((pg.pg_iterates, min(400, 6 * 3 ** (n - 2))), (pg.npg_iterates, 10)):
+    for iterates, n_max in ((pg.pg_iterates, min(400, 6 * 3 ** (n - 2))),
+                            (pg.npg_iterates, 10)):
         U = pg.objective_curve(chain, tab, iterates(chain, tab, tab.zeros(), 1.0, n_max))
         row.append(int(np.argmax(U >= U[0] + 0.9 * (Uc_star - U[0]))))
     pg_hits.append(row[0])
@@ -155,16 +160,21 @@ chain5 = pg.chain_mdp(5)
 tab5 = pg.SoftmaxPolicy.tabular(5, 3)
 U5_star = float(chain5.mu @ pg.optimal_values(chain5)[0])
 exact5 = pg.train(chain5, tab5, tab5.zeros(), method="exact", lr=1.0, n_iters=60).U
-runs5 = np.array([pg.train(chain5, tab5, tab5.zeros(), method="reinforce", lr=1.0, n_iters=60, n_episodes=20,
-                           horizon=60, rng=np.random.default_rng(seed)).U for seed in range(8)])
+runs5 = np.array([pg.train(chain5, tab5, tab5.zeros(), method="reinforce", lr=1.0,
+                           n_iters=60, n_episodes=20, horizon=60,
+                           rng=np.random.default_rng(seed)).U
+                  for seed in range(8)])
 target5 = exact5[0] + 0.9 * (U5_star - exact5[0])
 hit_s = np.array([np.argmax(u >= target5) if (u >= target5).any() else 61 for u in runs5])
-print(f"exact PG reaches 90 % at iteration {int(np.argmax(exact5 >= target5))}; REINFORCE: "
+print(f"exact PG reaches 90 % at iteration {int(np.argmax(exact5 >= target5))};"
+      " REINFORCE: "
       f"mean {hit_s.mean():.1f}, min {hit_s.min()}, max {hit_s.max()} over 8 seeds")
 fig, ax = plt.subplots(figsize=(6.5, 3.4), layout="constrained")
-pgp.learning_curves(ax, {"REINFORCE, 20 episodes/iteration": runs5, "exact PG": exact5}, optimum=U5_star)
-pgp.show(fig, alt="Exact U against iteration on the 5-state chain: the exact-gradient curve and 8 REINFORCE "
-         "runs (faint, with their mean) stay near 0 for about 15 iterations, then rise to U*.")
+pgp.learning_curves(ax, {"REINFORCE, 20 episodes/iteration": runs5, "exact PG": exact5},
+                    optimum=U5_star)
+pgp.show(fig, alt="Exact U against iteration on the 5-state chain: the exact-gradient "
+                  "curve and 8 REINFORCE runs (faint, with their mean) stay near 0 for "
+                  "about 15 iterations, then rise to U*.")
 
 # %% [markdown]
 # ## 4. The natural policy gradient's bound, for every $T$
@@ -178,7 +188,8 @@ pgp.show(fig, alt="Exact U against iteration on the 5-state chain: the exact-gra
 
 # %%
 gaps = {}
-print(f"{'eta':>5s} {'max over T and MDPs of (U* - U_T) / bound':>43s} {'largest decrease of U':>22s}")
+print(f"{'eta':>5s} {'max over T and MDPs of (U* - U_T) / bound':>43s}"
+      f" {'largest decrease of U':>22s}")
 for eta in (0.1, 1.0, 10.0):
     worst, drop, gaps[eta] = 0.0, 0.0, []
     for seed in range(8):
@@ -198,17 +209,18 @@ T = np.arange(1, 101)
 for eta, c, mk in ((0.1, 6, "o"), (1.0, 5, "s"), (10.0, 3, "d")):
     G = np.maximum(np.array(gaps[eta])[:, 1:], 1e-16)
     ax.fill_between(T, G.min(axis=0), G.max(axis=0), color=OKABE_ITO[c], alpha=0.25)
-    ax.loglog(T, np.median(G, axis=0), color=OKABE_ITO[c], marker=mk, markevery=0.15, ms=4,
-              label=f"eta = {eta:g}: median, min-max over 8 MDPs")
+    ax.loglog(T, np.median(G, axis=0), color=OKABE_ITO[c], marker=mk, markevery=0.15,
+              ms=4, label=f"eta = {eta:g}: median, min-max over 8 MDPs")
     ax.loglog(T, np.log(3) / (eta * T) + 1 / (0.1 ** 2 * T), ":", color=OKABE_ITO[c])
 ax.set_ylim(1e-16, 1e3)
 ax.set_xlabel("iteration T (log scale)")
 ax.set_ylabel("U* - U_T (log scale)")
-ax.set_title("NPG: measured gap (bands) under the bound (dotted; eta = 1 and 10 nearly coincide)", fontsize=9)
+ax.set_title("NPG: measured gap (bands) under the bound"
+             " (dotted; eta = 1 and 10 nearly coincide)", fontsize=9)
 ax.legend(fontsize=7, loc="lower left")
-pgp.show(fig, alt="Log-log plot of the NPG sub-optimality against T for three step sizes, as median lines "
-         "with min-max bands over eight MDPs, each far below its dotted bound line log|A|/(eta T) + "
-         "1/((1-gamma)^2 T).")
+pgp.show(fig, alt="Log-log plot of the NPG sub-optimality against T for three step "
+                  "sizes, as median lines with min-max bands over eight MDPs, each far "
+                  "below its dotted bound line log|A|/(eta T) + 1/((1-gamma)^2 T).")
 
 # %% [markdown]
 # The bound holds at every $T$ with a wide margin (largest ratio printed above). The measured gaps fall much
@@ -226,11 +238,13 @@ pgp.show(fig, alt="Log-log plot of the NPG sub-optimality against T for three st
 # $0 \le U^* - U(\pi^*_\tau) \le \tau\log|A|/(1-\gamma)$. On the MDP of §1:
 
 # %%
-print(f"{'tau':>6s} {'U* - U(pi*_tau)':>16s} {'bound tau log|A|/(1-gamma)':>27s} {'min pi*_tau':>12s}")
+print(f"{'tau':>6s} {'U* - U(pi*_tau)':>16s} {'bound tau log|A|/(1-gamma)':>27s}"
+      f" {'min pi*_tau':>12s}")
 for tau in (0.01, 0.03, 0.1, 0.3, 1.0):
     _, pi_tau = pg.regularised_optimum(mdp, tau)
     bias = U_star - pg.evaluate(mdp, pi_tau).U
-    print(f"{tau:6.2f} {bias:16.5f} {pg.regularisation_bias_bound(mdp, tau):27.4f} {pi_tau.min():12.2e}")
+    print(f"{tau:6.2f} {bias:16.5f} {pg.regularisation_bias_bound(mdp, tau):27.4f}"
+          f" {pi_tau.min():12.2e}")
     assert -1e-10 <= bias <= pg.regularisation_bias_bound(mdp, tau)
 
 # %% [markdown]
@@ -247,19 +261,24 @@ for tau in (0.01, 0.03, 0.1, 0.3, 1.0):
 tau = 0.1
 _, pi_tau = pg.regularised_optimum(mdp, tau)
 Q_tau_star = pg.evaluate(mdp, pi_tau, tau=tau).Q
-print(f"{'eta':>5s} {'theorem rate 1 - eta tau':>25s} {'measured rate of ||Q* - Q_k||':>31s} {'max error / bound':>18s}"
-      f" {'iterations to 1e-12':>20s}")
+print(f"{'eta':>5s} {'theorem rate 1 - eta tau':>25s}"
+      f" {'measured rate of ||Q* - Q_k||':>31s}"
+      f" {'max error / bound':>18s} {'iterations to 1e-12':>20s}")
 errs = {}
 for eta in (1.0, 0.25):
     thetas = pg.npg_iterates(mdp, policy, policy.zeros(), eta, 60, tau=tau)
     pis = [policy.probs(t) for t in thetas]
-    Qerr = np.array([np.abs(Q_tau_star - pg.evaluate(mdp, p, tau=tau).Q).max() for p in pis])
-    bQ, bL = pg.cen_bound(mdp, tau, eta, np.arange(60), pg.evaluate(mdp, pis[0], tau=tau).Q, np.log(pis[0]),
+    Qerr = np.array([np.abs(Q_tau_star - pg.evaluate(mdp, p, tau=tau).Q).max()
+                     for p in pis])
+    Q_0 = pg.evaluate(mdp, pis[0], tau=tau).Q
+    bQ, bL = pg.cen_bound(mdp, tau, eta, np.arange(60), Q_0, np.log(pis[0]),
                           Q_tau_star, np.log(pi_tau))
     last = int(np.flatnonzero(Qerr > 1e-12).max())  # last iteration above round-off
-    rate = (Qerr[last] / Qerr[1]) ** (1 / (last - 1))  # geometric mean contraction per iteration
+    # geometric mean contraction per iteration
+    rate = (Qerr[last] / Qerr[1]) ** (1 / (last - 1))
     errs[eta] = Qerr
-    print(f"{eta:5.2f} {1 - eta * tau:25.3f} {rate:31.3f} {(Qerr[1:] / bQ).max():18.3f} {last + 1:20d}")
+    print(f"{eta:5.2f} {1 - eta * tau:25.3f} {rate:31.3f} {(Qerr[1:] / bQ).max():18.3f}"
+          f" {last + 1:20d}")
     assert np.all(Qerr[1:] <= bQ + 1e-12) and rate <= 1 - eta * tau + 1e-9
 
 # %% [markdown]

@@ -29,7 +29,7 @@ from pgcourse.widgets.critics import critic_explorer, critic_problem
 from pgcourse.widgets.surrogates import OKABE_ITO
 
 np.set_printoptions(precision=4, suppress=True)
-pgp.style()  # the course's figure style: crisp at 2x pixels, colour-blind-safe, text >= 10 px
+pgp.style()  # the course's figure style: crisp at 2x, colour-blind-safe, text >= 10 px
 
 # %% [markdown]
 # Throughout: a random episodic MDP (6 states, the last one terminal, 3 actions, $\gamma = 0.95$, rewards that
@@ -43,7 +43,8 @@ ev = pg.evaluate(mdp, policy.probs(theta))
 grad_U = pg.policy_gradient(mdp, policy, theta)
 psi = pg.natural.score_features(policy, theta)  # (S, A, 3)
 live = ~mdp.terminal
-print(f"U = {ev.U:.4f}   grad U = {grad_U}   effective horizon H = {ev.effective_horizon:.4f}")
+print(f"U = {ev.U:.4f}   grad U = {grad_U}"
+      f"   effective horizon H = {ev.effective_horizon:.4f}")
 
 # %% [markdown]
 # ## 1. The compatible function approximation theorem
@@ -61,7 +62,8 @@ print(f"U = {ev.U:.4f}   grad U = {grad_U}   effective horizon H = {ev.effective
 w = pg.compatible_critic(mdp, policy, theta)
 f = psi @ w
 g_f = pg.critic_gradient(mdp, policy, theta, f)
-print(f"max |psi.w - A| = {np.abs(f - ev.A)[live].max():.4f}   max |psi.w - Q| = {np.abs(f - ev.Q)[live].max():.4f}")
+print(f"max |psi.w - A| = {np.abs(f - ev.A)[live].max():.4f}"
+      f"   max |psi.w - Q| = {np.abs(f - ev.Q)[live].max():.4f}")
 print(f"gradient with the critic: {g_f}\nexact grad U:             {grad_U}")
 assert np.abs(f - ev.A)[live].max() > 0.5 and np.allclose(g_f, grad_U, atol=1e-10)
 
@@ -78,7 +80,8 @@ n = pg.natural_gradient(mdp, policy, theta)
 F = pg.fisher_matrix(mdp, policy, theta)
 print(f"natural gradient / H = {n / ev.effective_horizon}\ncompatible critic w  = {w}")
 print(f"|F w - grad U / H| = {np.abs(F @ w - grad_U / ev.effective_horizon).max():.1e}")
-assert np.allclose(n / ev.effective_horizon, w, atol=1e-12) and np.allclose(F @ w, grad_U / ev.effective_horizon)
+assert np.allclose(n / ev.effective_horizon, w, atol=1e-12)
+assert np.allclose(F @ w, grad_U / ev.effective_horizon)
 
 # %% [markdown]
 # **A critic in other features** is biased. Fit $A$ with $k$ random features instead (`pg.linear_critic`), use
@@ -89,15 +92,21 @@ assert np.allclose(n / ev.effective_horizon, w, atol=1e-12) and np.allclose(F @ 
 # %%
 feat_rng = np.random.default_rng(0)
 random_feats = feat_rng.normal(size=(mdp.S, mdp.A, 18))
-print(f"{'critic features':>24s} {'max |f - A|':>12s} {'|bias| / |grad U|':>18s} {'cos(g_f, grad U)':>17s}")
+print(f"{'critic features':>24s} {'max |f - A|':>12s} {'|bias| / |grad U|':>18s}"
+      f" {'cos(g_f, grad U)':>17s}")
 bias = {}
-for name, Phi in [("compatible (3)", psi)] + [(f"random ({k})", random_feats[:, :, :k]) for k in (1, 3, 6, 12, 18)] \
-        + [("state-action table (18)", np.eye(mdp.S * mdp.A).reshape(mdp.S, mdp.A, -1))]:
+table = np.eye(mdp.S * mdp.A).reshape(mdp.S, mdp.A, -1)
+feature_sets = ([("compatible (3)", psi)]
+                + [(f"random ({k})", random_feats[:, :, :k]) for k in (1, 3, 6, 12, 18)]
+                + [("state-action table (18)", table)])
+for name, Phi in feature_sets:
     _, f_c = pg.linear_critic(mdp, policy, theta, Phi)
     g_c = pg.critic_gradient(mdp, policy, theta, f_c)
     bias[name] = np.linalg.norm(g_c - grad_U) / np.linalg.norm(grad_U)
-    print(f"{name:>24s} {np.abs(f_c - ev.A)[live].max():12.4f} {bias[name]:18.4f} {pg.cosine(g_c, grad_U):17.4f}")
-assert bias["compatible (3)"] < 1e-10 and bias["random (3)"] > 0.1 and bias["state-action table (18)"] < 1e-10
+    print(f"{name:>24s} {np.abs(f_c - ev.A)[live].max():12.4f} {bias[name]:18.4f}"
+          f" {pg.cosine(g_c, grad_U):17.4f}")
+assert bias["compatible (3)"] < 1e-10 and bias["random (3)"] > 0.1
+assert bias["state-action table (18)"] < 1e-10
 
 # %% [markdown]
 # Three random features bias the gradient by the fraction printed (0.68); the three compatible features, whose
@@ -114,18 +123,21 @@ assert bias["compatible (3)"] < 1e-10 and bias["random (3)"] > 0.1 and bias["sta
 
 # %%
 T = 150
-print(f"{'episodes':>9s} {'|w_hat - w| / |w|: median (min, max)':>38s} {'cos(H w_hat, natural grad)':>27s}")
+print(f"{'episodes':>9s} {'|w_hat - w| / |w|: median (min, max)':>38s}"
+      f" {'cos(H w_hat, natural grad)':>27s}")
 rel_err = {}
 for N in (30, 300, 3000):
     errs, coss = [], []
     for seed in range(6):
         ep = pg.sample_episodes(mdp, ev.pi, N, T, np.random.default_rng(1000 * N + seed))
         G = pg.discounted_returns(ep.rewards, mdp.gamma, ep.mask)
-        w_hat = pg.sampled_compatible_critic(policy, theta, ep, (G - ev.V[ep.states]) * ep.mask, mdp.gamma)
+        adv = (G - ev.V[ep.states]) * ep.mask
+        w_hat = pg.sampled_compatible_critic(policy, theta, ep, adv, mdp.gamma)
         errs.append(np.linalg.norm(w_hat - w) / np.linalg.norm(w))
         coss.append(pg.cosine(ev.effective_horizon * w_hat, n))
     rel_err[N] = np.median(errs)
-    print(f"{N:9d} {np.median(errs):20.3f} ({min(errs):.3f}, {max(errs):.3f}) {np.median(coss):27.4f}")
+    print(f"{N:9d} {np.median(errs):20.3f} ({min(errs):.3f}, {max(errs):.3f})"
+          f" {np.median(coss):27.4f}")
 assert rel_err[3000] < rel_err[300] < rel_err[30]
 
 # %% [markdown]
@@ -150,11 +162,13 @@ e = np.where(live, np.random.default_rng(5).normal(size=mdp.S), 0.0)
 V_hat = ev.V + e
 lam = 0.9
 A_n = {k: pg.n_step_advantages(ep4, V_hat, mdp.gamma, k) for k in range(1, T4 + 1)}
-mix = sum((1 - lam) * lam ** (k - 1) * A_n[k] for k in range(1, T4)) + lam ** (T4 - 1) * A_n[T4]
+mix = (sum((1 - lam) * lam ** (k - 1) * A_n[k] for k in range(1, T4))
+       + lam ** (T4 - 1) * A_n[T4])
 gae = pg.gae(ep4, V_hat, mdp.gamma, lam)
 print(f"max |GAE(0.9) - sum_n (1 - lam) lam^(n-1) A^(n)| = {np.abs(gae - mix).max():.1e}")
-print(f"max |A^(1) - TD errors| = {np.abs(A_n[1] - pg.td_errors(ep4, V_hat, mdp.gamma)).max():.1e}   "
-      f"max |A^(T) - GAE(1)| = {np.abs(A_n[T4] - pg.gae(ep4, V_hat, mdp.gamma, 1.0)).max():.1e}")
+td_gap = np.abs(A_n[1] - pg.td_errors(ep4, V_hat, mdp.gamma)).max()
+gae1_gap = np.abs(A_n[T4] - pg.gae(ep4, V_hat, mdp.gamma, 1.0)).max()
+print(f"max |A^(1) - TD errors| = {td_gap:.1e}   max |A^(T) - GAE(1)| = {gae1_gap:.1e}")
 assert np.abs(gae - mix).max() < 1e-12
 
 # %% [markdown]
@@ -170,17 +184,20 @@ assert np.abs(gae - mix).max() < 1e-12
 # %%
 w_dpi = ev.d[:, None] * ev.pi
 s0, a0 = 0, 1
-print(f"{'n':>3s} {'exact RMS |E[A^(n)|s,a] - A|':>29s} {'gradient bias / |grad U|':>25s} {'sampled var':>12s} "
-      f"{f'(s,a)=({s0},{a0}): exact E':>24s} {'sampled mean ± s.e.':>22s}")
+print(f"{'n':>3s} {'exact RMS |E[A^(n)|s,a] - A|':>29s} {'gradient bias / |grad U|':>25s}"
+      f" {'sampled var':>12s} {f'(s,a)=({s0},{a0}): exact E':>24s}"
+      f" {'sampled mean ± s.e.':>22s}")
 gbias = {}
 for k in (1, 2, 4, 8, 16):
     EA = pg.expected_gae(mdp, ev.pi, V_hat, 1.0, n_steps=k)
     rms = np.sqrt((w_dpi * (EA - ev.A) ** 2).sum())
-    gbias[k] = np.linalg.norm(pg.critic_gradient(mdp, policy, theta, EA) - grad_U) / np.linalg.norm(grad_U)
+    g_k = pg.critic_gradient(mdp, policy, theta, EA)
+    gbias[k] = np.linalg.norm(g_k - grad_U) / np.linalg.norm(grad_U)
     steps = ep4.mask > 0
-    m, se, cnt = pg.per_pair_means(ep4, A_n[k], mdp.S, mdp.A, where=np.arange(T4)[None, :] < T4 - k)
-    print(f"{k:3d} {rms:29.4f} {gbias[k]:25.4f} {A_n[k][steps].var():12.3f} {EA[s0, a0]:24.4f} "
-          f"{m[s0, a0]:14.4f} ± {se[s0, a0]:.4f}")
+    m, se, cnt = pg.per_pair_means(ep4, A_n[k], mdp.S, mdp.A,
+                                   where=np.arange(T4)[None, :] < T4 - k)
+    print(f"{k:3d} {rms:29.4f} {gbias[k]:25.4f} {A_n[k][steps].var():12.3f}"
+          f" {EA[s0, a0]:24.4f} {m[s0, a0]:14.4f} ± {se[s0, a0]:.4f}")
     assert abs(m[s0, a0] - EA[s0, a0]) < 5 * se[s0, a0]
 assert gbias[16] < gbias[4] < gbias[1]
 
@@ -197,12 +214,14 @@ assert gbias[16] < gbias[4] < gbias[1]
 # %%
 ep5 = pg.sample_episodes(mdp, ev.pi, 4000, T, np.random.default_rng(7))
 G5 = pg.discounted_returns(ep5.rewards, mdp.gamma, ep5.mask)
-whole = G5[:, :1] * ep5.mask                                        # G_0 at every step
-g_whole = pg.per_episode_gradients(policy, theta, ep5, whole, 1.0)   # sum_t grad log pi(a_t|s_t) G_0
-g_togo = pg.per_episode_gradients(policy, theta, ep5, G5, mdp.gamma)  # sum_t gamma^t grad log pi G_t
+whole = G5[:, :1] * ep5.mask  # G_0 at every step
+# sum_t grad log pi(a_t|s_t) G_0, and sum_t gamma^t grad log pi(a_t|s_t) G_t
+g_whole = pg.per_episode_gradients(policy, theta, ep5, whole, 1.0)
+g_togo = pg.per_episode_gradients(policy, theta, ep5, G5, mdp.gamma)
 for name, g in (("whole return G_0", g_whole), ("reward-to-go G_t", g_togo)):
     m, se = pg.mean_se(g)
-    print(f"{name:>17s}: mean {m}  max |mean - grad U| / s.e. = {np.max(np.abs(m - grad_U) / se):.2f}"
+    print(f"{name:>17s}: mean {m}"
+          f"  max |mean - grad U| / s.e. = {np.max(np.abs(m - grad_U) / se):.2f}"
           f"   variance per episode (trace) = {pg.total_variance(g):.2f}")
     assert np.all(np.abs(m - grad_U) < 5 * se)
 ratio = pg.total_variance(g_whole) / pg.total_variance(g_togo)
@@ -224,12 +243,15 @@ assert ratio > 1
 
 # %%
 g_drop = pg.dropped_discount_direction(mdp, policy, theta)
-asym_drop = pg.jacobian_asymmetry(lambda th: pg.dropped_discount_direction(mdp, policy, th), theta)
+asym_drop = pg.jacobian_asymmetry(
+    lambda th: pg.dropped_discount_direction(mdp, policy, th), theta)
 asym_grad = pg.jacobian_asymmetry(lambda th: pg.policy_gradient(mdp, policy, th), theta)
 print(f"dropped direction {g_drop}   grad U {grad_U}")
-print(f"|g_drop - grad U| / |grad U| = {np.linalg.norm(g_drop - grad_U) / np.linalg.norm(grad_U):.4f}   "
+rel_drop = np.linalg.norm(g_drop - grad_U) / np.linalg.norm(grad_U)
+print(f"|g_drop - grad U| / |grad U| = {rel_drop:.4f}   "
       f"cos = {pg.cosine(g_drop, grad_U):.4f}")
-print(f"Jacobian asymmetry ||J - J^T|| / ||J||: dropped {asym_drop:.4f}, true gradient {asym_grad:.1e}")
+print(f"Jacobian asymmetry ||J - J^T|| / ||J||: dropped {asym_drop:.4f},"
+      f" true gradient {asym_grad:.1e}")
 assert asym_drop > 1e-3 and asym_grad < 1e-6
 
 # sampled: the same update from episodes, no gamma^t, advantages G_t - V(s_t)
