@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
+import zlib
 from contextlib import contextmanager
 
 import matplotlib as mpl
@@ -92,6 +94,25 @@ def png_bytes(fig) -> bytes:
     fig.savefig(buf, format="png", dpi=CSS_DPI * PIXEL_RATIO, metadata={"Software": None},
                 pil_kwargs={"compress_level": 1})
     return buf.getvalue()
+
+
+def png_rgba(rgba) -> bytes:
+    """An (H, W, 4) uint8 RGBA buffer (canvas.buffer_rgba()) as a PNG encoded for speed (no row filter, zlib
+    level 1: ~2x faster than PIL; a live explorer's redraw. The copy stored in a notebook: `compact_png`)."""
+    a = np.asarray(rgba)
+    if a.ndim != 3 or a.shape[2] != 4 or a.dtype != np.uint8:
+        raise ValueError(f"rgba must be an (H, W, 4) uint8 array, got {a.shape} {a.dtype}")
+    h, w, _ = a.shape
+    raw = np.empty((h, 4 * w + 1), dtype=np.uint8)
+    raw[:, 0] = 0  # filter type None on every row
+    raw[:, 1:] = a.reshape(h, 4 * w)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw.data, 1))
+            + chunk(b"IEND", b""))
 
 
 def img_html(png: bytes, css_size: tuple[int, int], alt: str, cls: str = "pg-figure") -> str:
@@ -171,7 +192,7 @@ def legend_above(ax, ncols: int | None = None, title: str | None = None, width: 
     by default as many (up to 3) as fit in `width` characters (default: what the axes' slot holds)."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
-        _title(ax, title)
+        axes_title(ax, title)
         return None
     n = len(handles)
     width = width or _width_chars(ax)
@@ -190,12 +211,12 @@ def legend_above(ax, ncols: int | None = None, title: str | None = None, width: 
     return leg
 
 
-def _title(ax, title):
+def axes_title(ax, title):
     if title:
         ax.set_title(title, y=1.0)  # an explicit y skips matplotlib's costly automatic title placement
 
 
-def _text_color(rgba) -> str:
+def text_color(rgba) -> str:
     """Black or white, whichever contrasts more with a cell of colour rgba (WCAG relative luminance)."""
     c = np.asarray(rgba[:3], dtype=float)
     lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
@@ -231,7 +252,7 @@ def grid_heatmap(ax, mdp, values, title=None, fmt="{:.2f}", cmap="viridis", vmin
             continue
         tag = "" if ch in ".F" else f" {ch}"
         ax.text(j, i + text_dy, fmt.format(values[s]) + tag, ha="center", va="center", fontsize=9,
-                color=_text_color(cm(norm(values[s]))))
+                color=text_color(cm(norm(values[s]))))
     ax.set_xticks(range(mdp.shape[1]))
     ax.set_yticks(range(mdp.shape[0]))
     ax.set_xlabel("column")
@@ -240,11 +261,11 @@ def grid_heatmap(ax, mdp, values, title=None, fmt="{:.2f}", cmap="viridis", vmin
         cb = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
         if label:
             cb.set_label(label)
-    _title(ax, title)
+    axes_title(ax, title)
     return im
 
 
-_ARROW = {0: (-1.0, 0.0), 1: (0.0, 1.0), 2: (1.0, 0.0), 3: (0.0, -1.0)}  # grid action -> (dx, drow)
+ARROWS = {0: (-1.0, 0.0), 1: (0.0, 1.0), 2: (1.0, 0.0), 3: (0.0, -1.0)}  # grid action -> (dx, drow)
 
 
 def policy_arrows(ax, mdp, pi, colors=None, scale=0.38):
@@ -255,7 +276,7 @@ def policy_arrows(ax, mdp, pi, colors=None, scale=0.38):
     for s, (i, j) in enumerate(mdp.cells):
         if mdp.terminal[s]:
             continue
-        for a, (dx, dy) in _ARROW.items():
+        for a, (dx, dy) in ARROWS.items():
             if pi[s, a] > 0.05:
                 x.append(j)
                 y.append(i + 0.12)
@@ -271,7 +292,7 @@ def value_policy_heatmap(ax, mdp, V, pi, title="V and the policy", colorbar=True
     as arrows, each in black or white by contrast with its cell."""
     im = grid_heatmap(ax, mdp, V, title=title, colorbar=colorbar, label="V(s)", text_dy=-0.3)
     cm, norm = im.get_cmap(), im.norm
-    colors = [_text_color(cm(norm(v))) for v in np.asarray(V, dtype=float)]
+    colors = [text_color(cm(norm(v))) for v in np.asarray(V, dtype=float)]
     policy_arrows(ax, mdp, pi, colors=colors)
     return im
 
@@ -335,7 +356,7 @@ def gradient_components(ax, exact, sampled_mean=None, sampled_se=None, labels=No
     if legend:
         legend_above(ax, title=title)
     else:
-        _title(ax, title)
+        axes_title(ax, title)
     return ax
 
 
@@ -430,7 +451,7 @@ def estimate_histogram(ax, samples, exact=None, expected=None, bins=60, title=No
     if legend:
         legend_above(ax, title=title)
     else:
-        _title(ax, title)
+        axes_title(ax, title)
     return ax
 
 
@@ -499,7 +520,7 @@ def learning_curves(ax, curves, x=None, xlabel="iteration", title=None, optimum=
     if legend:
         legend_above(ax, title=title)
     else:
-        _title(ax, title)
+        axes_title(ax, title)
     return ax
 
 
@@ -575,5 +596,5 @@ def bars(ax, values: dict, ylabel: str, title=None):
         ax.bar(i, values[name], color=series(i)["color"], hatch=hatches[i % len(hatches)], edgecolor="k", lw=0.6)
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel(ylabel)
-    _title(ax, title)
+    axes_title(ax, title)
     return ax

@@ -12,7 +12,7 @@ from matplotlib.image import AxesImage
 import pgcourse.plots as pgp
 import pgcourse.widgets as pgw
 
-COURSE = sorted(n for n in pgw.EXPLORERS if n[:2].isdigit() and int(n[:2]) <= 8)
+COURSE = sorted(pgw.EXPLORERS)
 
 
 @pytest.fixture(scope="module", params=COURSE)

@@ -1,14 +1,13 @@
-"""Exact TD/GAE expectations of pgcourse.widgets (section notebooks 06-08) against identities and sampling."""
+"""Exact TD/GAE expectations (pgcourse.analysis; notebooks 06-08) against identities and sampling."""
 import numpy as np
 import pytest
 
 import pgcourse as pg
-import pgcourse.widgets as pgw
 
 
 @pytest.fixture(scope="module")
 def problem():
-    mdp, policy, theta, T = pgw.td_demo_problem()
+    mdp, policy, theta, T = pg.td_demo_problem()
     pi = policy.probs(theta)
     return mdp, policy, theta, T, pi, pg.evaluate(mdp, pi)
 
@@ -20,7 +19,7 @@ def test_expected_td_error_true_V_is_A(problem):
 
 def test_expected_td_error_bias_formula(problem):
     mdp, _, _, _, _, ev = problem
-    e = pgw.critic_error_direction(mdp)
+    e = pg.critic_error_direction(mdp)
     live = ~mdp.terminal
     bias = pg.expected_td_error(mdp, ev.V + e) - ev.A
     assert np.allclose(bias[live], (mdp.gamma * mdp.P @ e - e[:, None])[live])
@@ -35,14 +34,14 @@ def test_expected_gae_true_V_is_A_for_every_lambda(problem, lam):
 
 def test_expected_gae_lambda_one_is_A_minus_error(problem):
     mdp, _, _, _, pi, ev = problem
-    e = pgw.critic_error_direction(mdp)
+    e = pg.critic_error_direction(mdp)
     live = ~mdp.terminal
     assert np.allclose(pg.expected_gae(mdp, pi, ev.V + e, 1.0)[live], (ev.A - e[:, None])[live])
 
 
 def test_finite_steps_tend_to_infinite_sum(problem):
     mdp, _, _, _, pi, ev = problem
-    V_hat = ev.V + pgw.critic_error_direction(mdp)
+    V_hat = ev.V + pg.critic_error_direction(mdp)
     assert np.allclose(pg.expected_gae(mdp, pi, V_hat, 0.8, n_steps=2000), pg.expected_gae(mdp, pi, V_hat, 0.8))
     assert np.allclose(pg.expected_gae(mdp, pi, V_hat, 0.8, n_steps=1), pg.expected_td_error(mdp, V_hat))
 
@@ -59,7 +58,7 @@ def test_expected_gradient_estimate_long_horizon_is_grad_U(problem, V_kind, lam)
 def test_expected_gradient_estimate_matches_sampling(problem, lam):
     mdp, policy, theta, _, pi, ev = problem
     T = 8  # short horizon: many truncated episodes
-    V_hat = ev.V + 0.5 * pgw.critic_error_direction(mdp)
+    V_hat = ev.V + 0.5 * pg.critic_error_direction(mdp)
     ep = pg.sample_episodes(mdp, pi, 20000, T, np.random.default_rng(5))
     g = pg.per_episode_gradients(policy, theta, ep, pg.gae(ep, V_hat, mdp.gamma, lam), mdp.gamma)
     assert np.allclose(g.mean(0),
@@ -74,11 +73,11 @@ def test_td0_converges_to_empirical_fixed_point(problem):
     mdp, _, _, T, pi, _ = problem
     ep = pg.sample_episodes(mdp, pi, 300, T, np.random.default_rng(2))
     V = pg.td0_values(ep, mdp.S, mdp.gamma, alpha=1.0, n_sweeps=400)
-    assert np.allclose(V, pgw.td_fixed_point(ep, mdp.gamma, mdp.S), atol=1e-8)
+    assert np.allclose(V, pg.td_fixed_point(ep, S=mdp.S, gamma=mdp.gamma), atol=1e-8)
 
 
 def test_score_estimator_rejects_bad_shapes(problem):
     mdp, policy, theta, T, pi, ev = problem
     ep = pg.sample_episodes(mdp, pi, 50, T, np.random.default_rng(0))
     with pytest.raises(ValueError, match="shape"):
-        pgw.score_estimator("bad", lambda e, V, g: np.zeros(3), policy, theta, ep, ev.V, mdp.gamma, ev.A)
+        pg.score_estimator("bad", lambda e, V, g: np.zeros(3), policy, theta, ep, ev.V, mdp.gamma, ev.A)

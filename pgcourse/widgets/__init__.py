@@ -12,6 +12,9 @@ per notebook or small group, each registering its notebook's default explorer:
     td.py                 06 td_critic_explorer
     gae.py                07 gae_explorer
     lab.py                08 estimator_lab_explorer
+    surrogates.py         09 surrogate_explorer
+    convergence.py        10 convergence_explorer
+    critics.py            11 critic_explorer
 
 Every number an explorer prints comes from a `pgcourse` function (`pg.mean_se`, `pg.td_fixed_point`, ...
 in pgcourse/analysis.py; the worked examples in pgcourse/problems.py), so the notebook and its explorer
@@ -19,32 +22,23 @@ compute the same way.
 """
 from __future__ import annotations
 
-import pgcourse as pg
-
 from ._explorer import EXPLORERS, Explorer, axes, cached, dropdown, pre, register, slider, toggle
 from .baselines import BASELINES_03, baseline_explorer
+from .convergence import convergence_explorer
+from .critics import critic_explorer
 from .gae import LAMBDAS, gae_explorer
 from .gradient import gradient_explorer
 from .lab import BATCH_SIZES_08, estimator_lab_explorer
 from .mdps import dpi_explorer, gridworld_explorer
 from .parameterisations import gaussian_score_explorer
 from .reinforce import N_CHOICES_05, reinforce_explorer
+from .surrogates import surrogate_explorer
 from .td import td_critic_explorer
 
 __all__ = [
     "EXPLORERS", "Explorer", "register", "slider", "dropdown", "toggle", "axes", "cached", "pre",
     "gridworld_explorer", "dpi_explorer", "gradient_explorer", "baseline_explorer", "gaussian_score_explorer",
     "reinforce_explorer", "td_critic_explorer", "gae_explorer", "estimator_lab_explorer",
+    "surrogate_explorer", "convergence_explorer", "critic_explorer",
     "BASELINES_03", "LAMBDAS", "N_CHOICES_05", "BATCH_SIZES_08",
 ]
-
-# ---- compatibility: names that lived here before the move to pgcourse.analysis / pgcourse.problems ----
-# (tests/test_td_gae_exact.py still uses them; new code calls pg.<name>)
-td_demo_problem = pg.td_demo_problem
-critic_error_direction = pg.critic_error_direction
-score_estimator = pg.score_estimator
-
-
-def td_fixed_point(episodes, gamma, S):
-    """Old argument order of pg.td_fixed_point(episodes, S=S, gamma=gamma); use that instead."""
-    return pg.td_fixed_point(episodes, S=S, gamma=gamma)

@@ -57,6 +57,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -78,32 +79,52 @@ def register(name: str):
 
 
 class Explorer:
-    """An interactive figure + summary: `compute(fig, **params) -> str` draws into the (cleared) figure
-    `fig` and returns the plain-text summary (exact and sampled numbers, rounded so they print the same
-    every run, in the notebook's notation).
+    """An interactive figure + summary, in one of two forms.
 
-    defaults: {param: value}, the state shown when the explorer is first displayed (and stored).
+    Retained (fast; every course explorer): `compute(**params) -> numbers` returns what is drawn and printed
+    (anything: a dict, a namedtuple; computed by pgcourse, cached per parameter value), and
+    `draw(fig, numbers) -> (update, moving)` builds the figure ONCE: every artist, with axis limits that hold
+    over the controls' whole range. `update(numbers) -> str` moves the artists in place (Line2D.set_data,
+    Rectangle.set_height, AxesImage.set_data, Text.set_text, ...) and returns the plain-text summary;
+    `moving` lists the artists `update` changes (an Axes there is redrawn whole: its ticks may change). The
+    rest of the figure is rendered once and kept as a background, so a refresh draws only `moving` on it.
+
+    Redrawn (simple; tests and one-off figures): no `draw`, and `compute(fig, **params) -> str` draws into the
+    cleared figure and returns the summary; every refresh redraws everything.
+
+    The summary: exact and sampled numbers, rounded so they print the same every run, in the notebook's
+    notation. defaults: {param: value}, the state shown when the explorer is first displayed (and stored).
     make_controls: () -> {param: ipywidgets control}, called only when a live widget is built.
     figsize: inches; the figure is shown at figsize * plots.CSS_DPI CSS px with plots.PIXEL_RATIO x pixels.
     title: a heading shown above the controls.
     alt: the figure's one-line description, a string or a function of the params dict.
     data: a dict for anything a notebook wants to reuse (precomputed arrays).
+    timings: seconds spent in the last refresh's phases numbers, artists, draw, png (and html, in
+    `update_html`).
     """
 
-    def __init__(self, compute: Callable[..., str], defaults: dict, make_controls: Callable[[], dict] | None = None,
-                 figsize=(9.0, 4.0), title: str | None = None, alt: str | Callable[[dict], str] | None = None):
+    def __init__(self, compute: Callable[..., Any], defaults: dict, make_controls: Callable[[], dict] | None = None,
+                 figsize=(9.0, 4.0), title: str | None = None, alt: str | Callable[[dict], str] | None = None,
+                 draw: Callable | None = None):
         self.compute = compute
+        self.draw = draw
         self.defaults = dict(defaults)
         self.params = dict(defaults)
         self.make_controls = make_controls
         self.title = title
         self.alt = alt
         with mpl.rc_context({"figure.constrained_layout.use": False, "figure.autolayout": False}):
-            self.fig = Figure(figsize=figsize, dpi=pgp.CSS_DPI)  # no layout engine (pgp.style() may set one)
+            # no layout engine (pgp.style() may set one); rendered at its pixel size: no dpi switch on save
+            self.fig = Figure(figsize=figsize, dpi=pgp.CSS_DPI * pgp.PIXEL_RATIO)
         self._positions = None  # the axes' positions, laid out once at the first refresh
+        self._update = None     # retained form: the view's update function, its moving artists, the background
+        self._moving: list = []
+        self._background = None
+        self._canvas = None
         self.text = ""
         self.png = b""
         self.data: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
         self._box = None
 
     # -- the computation --------------------------------------------------------------------------------
@@ -113,26 +134,87 @@ class Explorer:
         if unknown:
             raise TypeError(f"unknown parameter(s) {sorted(unknown)}; this explorer takes {sorted(self.defaults)}")
         self.params.update(params)
+        T = self.timings = {}
+        t = time.perf_counter()
+        if self.draw is None:
+            self._refresh_redrawn(T, t)
+        else:
+            self._refresh_retained(T, t)
+        t = time.perf_counter()
+        self.png = pgp.png_rgba(self.fig.canvas.buffer_rgba())
+        T["png"] = time.perf_counter() - t
+        return self.text
+
+    def _refresh_redrawn(self, T, t):
         fig = self.fig
         fig.clear()
         with pgp.styled():
             if self._positions is None:
-                self._positions = self._layout()
+                self._positions = self._layout(lambda f: self.compute(f, **self.params))
             self.text = self.compute(fig, **self.params)
             if len(self._positions) == len(fig.axes):
                 for a, pos in zip(fig.axes, self._positions, strict=True):
                     a.set_position(pos)
-        self.png = pgp.png_bytes(fig)  # outside the style context: saving under it would add a layout engine
-        return self.text
+        T["numbers"], T["artists"] = 0.0, time.perf_counter() - t
+        t = time.perf_counter()
+        self._canvas_of(fig).draw()
+        T["draw"] = time.perf_counter() - t
 
-    def _layout(self) -> list:
+    def _refresh_retained(self, T, t):
+        fig = self.fig
+        nums = self.compute(**self.params)
+        T["numbers"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with pgp.styled():
+            if self._update is None:
+                def build(f):
+                    update, _ = self.draw(f, nums)
+                    update(nums)
+                self._positions = self._layout(build)
+                self._update, moving = self.draw(fig, nums)
+                self._moving = list(moving)
+                for a, pos in zip(fig.axes, self._positions, strict=True):
+                    a.set_position(pos)
+                for a in self._moving:
+                    a.set_animated(True)
+            self.text = self._update(nums)
+        T["artists"] = time.perf_counter() - t
+        t = time.perf_counter()
+        canvas = self._canvas_of(fig)
+        if self._background is None or self._canvas is not canvas:
+            canvas.draw()  # everything but the moving artists, once: the background
+            self._background, self._canvas = canvas.copy_from_bbox(fig.bbox), canvas
+            _pin_axis_labels(self._moving, canvas.get_renderer())
+        else:
+            canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        for a in self._moving:
+            a.draw(renderer)
+        T["draw"] = time.perf_counter() - t
+
+    @staticmethod
+    def _canvas_of(fig):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        if not isinstance(fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(fig)
+        return fig.canvas
+
+    def _layout(self, build) -> list:
         """The axes' positions, laid out once by the constrained layout engine on a scratch copy of the figure
-        at the current params (nothing clipped; legends and colorbars included). The explorer's own figure
-        has no layout engine, so a redraw costs no layout pass (see `axes`)."""
+        built by `build(scratch)` at the current params (nothing clipped; legends and colorbars included). The
+        explorer's own figure has no layout engine, so a redraw costs no layout pass (see `axes`)."""
         scratch = Figure(figsize=self.fig.get_size_inches(), dpi=pgp.CSS_DPI, layout="constrained")
-        self.compute(scratch, **self.params)
+        build(scratch)
         scratch.get_layout_engine().execute(scratch)
         return [a.get_position(original=True) for a in scratch.axes]
+
+    def update_html(self, **params) -> tuple[str, str]:
+        """What a control's callback sends: (summary as <pre>, figure as <img>) after `refresh(**params)`."""
+        self.refresh(**params)
+        t = time.perf_counter()
+        out = pre(self.text), self._img()
+        self.timings["html"] = time.perf_counter() - t
+        return out
 
     def alt_text(self) -> str:
         """The figure's description at the current params."""
@@ -196,8 +278,10 @@ class Explorer:
             return int(round(c.value)) if getattr(c, "_pg_integer", False) else c.value
 
         def on_change(_change=None):
-            summary.value = pre(self.refresh(**{n: value(c) for n, c in controls.items()}))
-            image.value = self._img()
+            text, img = self.update_html(**{n: value(c) for n, c in controls.items()})
+            if text != summary.value:
+                summary.value = text
+            image.value = img
 
         for c in controls.values():
             c.observe(on_change, names="value")
@@ -208,6 +292,17 @@ class Explorer:
             parts.insert(0, W.HTML(f"<b>{html.escape(self.title)}</b>"))
         self._box = W.VBox(parts)
         return self._box
+
+
+def _pin_axis_labels(artists, renderer) -> None:
+    """A moving Axis (its ticks change) keeps its label where the first draw put it: matplotlib otherwise
+    measures every tick label of the axis (and of the axes sharing it) on each draw to place the label."""
+    from matplotlib.axis import Axis
+    for a in artists:
+        if isinstance(a, Axis) and a._autolabelpos:
+            a.draw(renderer)  # places the label
+            xy = a.label.get_transform().transform(a.label.get_position())
+            a.set_label_coords(*a.axes.transAxes.inverted().transform(xy))
 
 
 def pre(text: str) -> str:
@@ -281,3 +376,82 @@ def cached(f=None, *, maxsize: int = 64):
         wrapper.cache_clear = inner.cache_clear
         return wrapper
     return deco(f) if f is not None else deco
+
+
+class Precomputed:
+    """f(*key) for a list of keys, computed ahead in one background (daemon) thread, in order, while the
+    student reads; `get(*key)` returns the value, waiting if the thread is computing that key right now,
+    computing it at once if the thread has not reached it (or it was never listed). Every key's value is
+    what f(*key) returns called directly (f must be deterministic: seeded rngs), so the order does not
+    matter. Results are kept (no eviction: list only what fits in memory). known: {key: value} already
+    computed (a 1-tuple key may be given as its element)."""
+
+    def __init__(self, f: Callable, keys=(), start: bool = True, known: dict | None = None):
+        import threading
+        self.f = f
+        self._lock = threading.Lock()
+        self._done: dict = {tuple(k) if isinstance(k, tuple) else (k,): v for k, v in (known or {}).items()}
+        self._running: dict = {}           # key -> threading.Event, set when the value is in _done
+        self._todo = [tuple(k) for k in keys]
+        self._worker = None
+        if start:
+            self._start()
+
+    def _start(self):
+        import threading
+        with self._lock:
+            if self._todo and (self._worker is None or not self._worker.is_alive()):
+                self._worker = threading.Thread(target=self._work, name="pgcourse-precompute", daemon=True)
+                self._worker.start()
+
+    def ahead(self, keys) -> None:
+        """Compute these keys next in the background (replacing what was still to do): e.g. the values a
+        control reaches in one more step, after each update."""
+        with self._lock:
+            self._todo = [tuple(k) for k in keys if tuple(k) not in self._done and tuple(k) not in self._running]
+        self._start()
+
+    def _claim(self, key):
+        import threading
+        with self._lock:
+            if key in self._done:
+                return None, self._done[key]
+            ev = self._running.get(key)
+            if ev is not None:
+                return ev, None
+            ev = self._running[key] = threading.Event()
+            return False, ev
+
+    def _compute(self, key, ev):
+        try:
+            value = self.f(*key)
+            with self._lock:
+                self._done[key] = value
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+            ev.set()
+
+    def _work(self):
+        while True:
+            with self._lock:
+                if not self._todo:
+                    self._worker = None
+                    return
+                key = self._todo.pop(0)
+            state, ev = self._claim(key)
+            if state is False:
+                self._compute(key, ev)
+
+    def get(self, *key):
+        while True:
+            state, x = self._claim(key)
+            if state is None:
+                return x
+            if state is False:
+                self._compute(key, x)
+            else:
+                state.wait()
+
+    def __contains__(self, key) -> bool:
+        return tuple(key) in self._done

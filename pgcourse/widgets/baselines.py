@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 import pgcourse as pg
-import pgcourse.plots as pgp
 
-from ._explorer import Explorer, axes, dropdown, register, slider
+from . import _live
+from ._explorer import Explorer, axes, cached, dropdown, register, slider
 
 BASELINES_03 = ("none", "constant 10", "V(s)", "Q(s,a)")
 
@@ -40,30 +40,48 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
     j = int(np.argmax(np.abs(exact)))  # the component shown in the histogram
     var_none = pg.total_variance(samples["none"])
 
-    def compute(fig, baseline="V(s)", n_episodes=1000):
+    @cached(maxsize=256)
+    def compute(baseline="V(s)", n_episodes=1000):
         X = samples[baseline][:n_episodes]
         m, se = pg.mean_se(X)
         tr = pg.total_variance(X)
         tr_none = pg.total_variance(samples["none"][:n_episodes])
-        ax1, ax2 = axes(fig, 2, width_ratios=(1.4, 1))
-        pgp.gradient_components(ax1, exact, m, se, labels=labels, expected=expected[baseline],
-                                title=f"REINFORCE, baseline {baseline}, N = {n_episodes}")
-        pgp.estimate_histogram(ax2, X[:, j], exact=exact[j], expected=expected[baseline][j],
-                               xlabel=f"per-episode estimate of component {labels[j]}",
-                               title=f"one component, {labels[j]}")
-        bias = expected[baseline] - exact
         seen = se > 0  # a component whose state no episode of the first N visited has s.e. 0: skip it
-        z = np.abs(m - expected[baseline])[seen] / se[seen]
-        return "\n".join([
-            f"baseline {baseline:8s}  N = {n_episodes} episodes (the first N of {n_max}, seed 0)",
-            (f"component {labels[j]}:  exact grad U = {exact[j]:.4f}   E[estimator] = {expected[baseline][j]:.4f}"
-             f"   sampled = {m[j]:.3f} +- {se[j]:.3f}"),
-            f"exact bias  max_k |E[estimator] - grad U| = {np.abs(bias).max():.4f}",
-            f"sampled     max_k |mean - E[estimator]| / s.e. = {z.max():.2f}"
-            + ("" if seen.all() else f"   ({int((~seen).sum())} components never sampled)"),
-            (f"variance    trace Cov(per-episode estimate) = {tr:.3f}   (no baseline: {tr_none:.3f},"
-             f" ratio {tr / tr_none:.3f})"),
-        ])
+        x = X[:, j]
+        lo, hi = np.percentile(x, (0.5, 99.5))  # the histogram's range (as pgp.estimate_histogram's)
+        if hi <= lo:
+            lo, hi = lo - 1.0, hi + 1.0
+        counts, edges = np.histogram(x, bins=60, range=(lo, hi))
+        return {"baseline": baseline, "n": n_episodes, "m": m, "se": se, "tr": tr, "tr_none": tr_none,
+                "seen": seen, "z": np.abs(m - expected[baseline])[seen] / se[seen],
+                "bias": expected[baseline] - exact, "counts": counts, "edges": edges, "mean_j": x.mean()}
+
+    def draw(fig, r):
+        ax1, ax2 = axes(fig, 2, width_ratios=(1.4, 1))
+        comps = _live.LiveComponents(ax1, exact, r["m"], r["se"], labels=labels, expected=expected[r["baseline"]],
+                                   title=" ")
+        hist = _live.LiveHistogram(ax2, r["counts"], r["edges"], r["mean_j"], exact=exact[j],
+                                 expected=expected[r["baseline"]][j],
+                                 xlabel=f"per-episode estimate of component {labels[j]}",
+                                 title=f"one component, {labels[j]}")
+
+        def update(r):
+            baseline, n_episodes, m, se, seen = r["baseline"], r["n"], r["m"], r["se"], r["seen"]
+            comps.update(exact, m, se, expected[baseline])
+            ax1.title.set_text(f"REINFORCE, baseline {baseline}, N = {n_episodes}")
+            hist.update(r["counts"], r["edges"], r["mean_j"], exact[j], expected[baseline][j])
+            tr, tr_none = r["tr"], r["tr_none"]
+            return "\n".join([
+                f"baseline {baseline:8s}  N = {n_episodes} episodes (the first N of {n_max}, seed 0)",
+                (f"component {labels[j]}:  exact grad U = {exact[j]:.4f}   E[estimator] = {expected[baseline][j]:.4f}"
+                 f"   sampled = {m[j]:.3f} +- {se[j]:.3f}"),
+                f"exact bias  max_k |E[estimator] - grad U| = {np.abs(r['bias']).max():.4f}",
+                f"sampled     max_k |mean - E[estimator]| / s.e. = {r['z'].max():.2f}"
+                + ("" if seen.all() else f"   ({int((~seen).sum())} components never sampled)"),
+                (f"variance    trace Cov(per-episode estimate) = {tr:.3f}   (no baseline: {tr_none:.3f},"
+                 f" ratio {tr / tr_none:.3f})"),
+            ])
+        return update, [*comps.artists, ax1.title, *hist.artists]
 
     def controls():
         return {"baseline": dropdown("baseline", BASELINES_03, "V(s)"),
@@ -75,7 +93,7 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
                 f"error bars. Right: histogram of the per-episode estimates of component {labels[j]}.")
 
     ex = Explorer(compute, {"baseline": "V(s)", "n_episodes": 1000}, controls,
-                  title="REINFORCE with a baseline: sampled vs exact", alt=alt)
+                  title="REINFORCE with a baseline: sampled vs exact", alt=alt, draw=draw)
     ex.data = {"mdp": mdp, "policy": policy, "theta": theta, "samples": samples, "expected": expected,
                "exact": exact, "var_none": var_none}
     return ex

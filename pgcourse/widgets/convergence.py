@@ -8,7 +8,8 @@ import numpy as np
 import pgcourse as pg
 import pgcourse.plots as pgp
 
-from ._explorer import Explorer, axes, cached, register, slider
+from . import _live
+from ._explorer import Explorer, Precomputed, axes, cached, register, slider
 
 C = pgp.OKABE_ITO  # the course's colour-blind-safe palette
 
@@ -28,8 +29,7 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
     policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
     U_star = float(mdp.mu @ pg.optimal_values(mdp)[0])
 
-    @cached(maxsize=64)
-    def run(method, lr, tau):
+    def run_at(method, lr, tau):
         it = pg.npg_iterates if method == "natural PG" else pg.pg_iterates
         thetas = it(mdp, policy, policy.zeros(), lr, N_ITERS_10, tau=tau)
         return pg.objective_curve(mdp, policy, thetas), pg.objective_curve(mdp, policy, thetas, tau=tau)
@@ -41,48 +41,96 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
         V, pi = pg.regularised_optimum(mdp, tau)
         return float(mdp.mu @ V), pg.evaluate(mdp, pi).U
 
-    for m in METHODS_10:  # the default view and its neighbour are ready at load
-        run(m, float(lr), float(tau))
+    # every (method, lr, tau) of the controls: the default view and its neighbour now, the rest in the background,
+    # nearest the default first
+    def distance(k):
+        if lr not in LRS_10 or tau not in TAUS_10:
+            return 0
+        return abs(LRS_10.index(k[1]) - LRS_10.index(lr)) + abs(TAUS_10.index(k[2]) - TAUS_10.index(tau))
+    near = sorted(((m, float(a), float(t)) for m in METHODS_10 for a in LRS_10 for t in TAUS_10), key=distance)
+    runs = Precomputed(run_at, start=False)
+    for m in METHODS_10:
+        runs.get(m, float(lr), float(tau))
+    runs = Precomputed(run_at, [k for k in near if k not in runs], known=runs._done)
 
-    def compute(fig, method, lr, tau):
+    def run(method, lr, tau):
+        return runs.get(method, float(lr), float(tau))
+
+    @cached(maxsize=128)
+    def compute(method, lr, tau):
         lr, tau = float(lr), float(tau)
         other = METHODS_10[1 - METHODS_10.index(method)]
         U, U_tau = run(method, lr, tau)
         U_o, U_tau_o = run(other, lr, tau)
         U_tau_star, U_of_opt = optimum(tau)
-        k = np.arange(N_ITERS_10 + 1)
+        target = U[0] + 0.9 * (U_star - U[0])
+        return {"method": method, "other": other, "lr": lr, "tau": tau, "U": U, "U_tau": U_tau, "U_o": U_o,
+                "U_tau_o": U_tau_o, "U_tau_star": U_tau_star, "U_of_opt": U_of_opt,
+                "hit": int(np.argmax(U >= target)) if (U >= target).any() else None,
+                "hit_o": int(np.argmax(U_o >= target)) if (U_o >= target).any() else None}
+
+    k = np.arange(N_ITERS_10 + 1)
+    colour = {METHODS_10[0]: C["vermillion"], METHODS_10[1]: C["blue"]}
+    floor = 1e-12  # log10 on a linear axis: a log axis's mathtext tick labels cost ~10x the whole redraw
+
+    def draw(fig, r):
         ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.25)
-        colour = {METHODS_10[0]: C["vermillion"], METHODS_10[1]: C["blue"]}
-        ax1.plot(k, U, "-", color=colour[method], lw=2.2, label=f"{method} (chosen)")
-        ax1.plot(k, U_o, "--", color=colour[other], lw=1.3, label=other)
+        (chosen,) = ax1.plot(k, r["U"], "-", color=colour[r["method"]], lw=2.2, label="x (chosen)")
+        (other,) = ax1.plot(k, r["U_o"], "--", color=colour[r["other"]], lw=1.3, label="y")
         ax1.axhline(U_star, color=C["black"], ls=":", lw=1, label="U*")
-        if tau > 0:
-            ax1.axhline(U_of_opt, color=C["green"], ls="-.", lw=1, label="U(pi*_tau)")
+        opt = ax1.axhline(r["U_of_opt"], color=C["green"], ls="-.", lw=1, label="U(pi*_tau)")
         ax1.set_xlabel("iteration k")
         ax1.set_ylabel("exact U(theta_k)")
-        pgp.legend_above(ax1, title=f"lr {lr:g}, tau {tau:g}")
-        floor = 1e-12  # log10 on a linear axis: a log axis's mathtext tick labels cost ~10x the whole redraw
-        ax2.plot(k, np.log10(np.maximum(U_tau_star - U_tau, floor)), "-", color=colour[method], lw=2.2, label=method)
-        ax2.plot(k, np.log10(np.maximum(U_tau_star - U_tau_o, floor)), "--", color=colour[other], lw=1.3,
-                 label=other)
-        ax2.set_ylim(-12.5, np.log10(2 * max(U_tau_star - U_tau[0], 1.0)))
+        pgp.legend_above(ax1, title=" ")
+        (chosen2,) = ax2.plot(k, k * 0.0, "-", color=colour[r["method"]], lw=2.2, label="x")
+        (other2,) = ax2.plot(k, k * 0.0, "--", color=colour[r["other"]], lw=1.3, label="y")
         ax2.set_xlabel("iteration k")
         ax2.set_ylabel("log10(U*_tau - U_tau(theta_k))")
         pgp.legend_above(ax2, title="regularised sub-optimality, log10 (floor 1e-12)")
-        target = U[0] + 0.9 * (U_star - U[0])
-        hit = int(np.argmax(U >= target)) if (U >= target).any() else None
-        hit_o = int(np.argmax(U_o >= target)) if (U_o >= target).any() else None
+        leg1, leg2 = ax1.get_legend(), ax2.get_legend()
 
-        def fmt(h):
-            return f"{h:4d}" if h is not None else f"> {N_ITERS_10}"
-        warn = ""
-        if method == "natural PG" and tau > 0 and lr > (1 - mdp.gamma) / tau:
-            warn = f"\nlr > (1-gamma)/tau = {(1 - mdp.gamma) / tau:g}: outside Cen et al.'s range (may diverge)"
-        return (f"{method}, lr = {lr:g}, tau = {tau:g}   (chain of {mdp.S} states, U* = {U_star:.4f})\n"
-                f"iterations to 90% of U* - U_0:  {method} {fmt(hit)}   {other} {fmt(hit_o)}\n"
-                f"after {N_ITERS_10}: U* - U = {U_star - U[-1]:.2e}   U*_tau - U_tau = "
-                f"{max(U_tau_star - U_tau[-1], 0.0):.2e}\n"
-                f"regularisation bias U* - U(pi*_tau) = {U_star - U_of_opt:.4f}" + warn)
+        def restyle(line, handle, method, bold):
+            for a in (line, handle):
+                a.set_color(colour[method])
+                a.set_linestyle("-" if bold else "--")
+                a.set_linewidth(2.2 if bold else 1.3)
+
+        def update(r):
+            method, oth, lr, tau, U, U_o = r["method"], r["other"], r["lr"], r["tau"], r["U"], r["U_o"]
+            U_tau_star, U_tau, U_tau_o, U_of_opt = r["U_tau_star"], r["U_tau"], r["U_tau_o"], r["U_of_opt"]
+            chosen.set_ydata(U)
+            other.set_ydata(U_o)
+            opt.set_ydata([U_of_opt, U_of_opt])
+            opt.set_visible(tau > 0)
+            h1, h2 = leg1.get_lines(), leg2.get_lines()
+            t1, t2 = leg1.get_texts(), leg2.get_texts()
+            for line, handle, text, m, bold, lab in ((chosen, h1[0], t1[0], method, True, f"{method} (chosen)"),
+                                                    (other, h1[1], t1[1], oth, False, oth),
+                                                    (chosen2, h2[0], t2[0], method, True, method),
+                                                    (other2, h2[1], t2[1], oth, False, oth)):
+                restyle(line, handle, m, bold)
+                text.set_text(lab)
+            for a in (h1[3], t1[3]):
+                a.set_visible(tau > 0)
+            ax1.set_ylim(*_live.data_range(U, U_o, [U_star] + ([U_of_opt] if tau > 0 else [])))
+            ax1.title.set_text(f"lr {lr:g}, tau {tau:g}")
+            chosen2.set_ydata(np.log10(np.maximum(U_tau_star - U_tau, floor)))
+            other2.set_ydata(np.log10(np.maximum(U_tau_star - U_tau_o, floor)))
+            ax2.set_ylim(-12.5, np.log10(2 * max(U_tau_star - U_tau[0], 1.0)))
+            hit, hit_o = r["hit"], r["hit_o"]
+
+            def fmt(h):
+                return f"{h:4d}" if h is not None else f"> {N_ITERS_10}"
+            warn = ""
+            if method == "natural PG" and tau > 0 and lr > (1 - mdp.gamma) / tau:
+                warn = f"\nlr > (1-gamma)/tau = {(1 - mdp.gamma) / tau:g}: outside Cen et al.'s range (may diverge)"
+            return (f"{method}, lr = {lr:g}, tau = {tau:g}   (chain of {mdp.S} states, U* = {U_star:.4f})\n"
+                    f"iterations to 90% of U* - U_0:  {method} {fmt(hit)}   {oth} {fmt(hit_o)}\n"
+                    f"after {N_ITERS_10}: U* - U = {U_star - U[-1]:.2e}   U*_tau - U_tau = "
+                    f"{max(U_tau_star - U_tau[-1], 0.0):.2e}\n"
+                    f"regularisation bias U* - U(pi*_tau) = {U_star - U_of_opt:.4f}" + warn)
+        moving = [ax1.yaxis, *ax1.lines, leg1, ax1.title, ax2.yaxis, chosen2, other2, leg2]
+        return update, moving
 
     def controls():
         return {"method": slider("method", method, None, None, kind="choice", options=METHODS_10),
@@ -95,6 +143,6 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
                 f"sub-optimality of both on a log scale.")
 
     ex = Explorer(compute, {"method": method, "lr": lr, "tau": tau}, controls,
-                  title="Convergence on a hard-exploration chain", alt=alt)
+                  title="Convergence on a hard-exploration chain", alt=alt, draw=draw)
     ex.data.update(mdp=mdp, policy=policy, run=run)
     return ex

@@ -7,6 +7,7 @@ import numpy as np
 import pgcourse as pg
 import pgcourse.plots as pgp
 
+from . import _live
 from ._explorer import Explorer, axes, register, slider
 
 C = pgp.OKABE_ITO  # the course's colour-blind-safe palette
@@ -41,30 +42,45 @@ def critic_explorer(critic: str = "random features", k: int = 4, seed: int = 11)
         fits[("random features", kk)] = pg.linear_critic(mdp, policy, theta, random_feats[:, :, :kk])[1]
     grads = {key: pg.critic_gradient(mdp, policy, theta, f) for key, f in fits.items()}
 
-    def compute(fig, critic, k):
+    def compute(critic, k):
         key = (critic, 0) if critic == CRITICS_11[0] else (critic, int(k))
-        f, g = fits[key], grads[key]
+        return {"critic": critic, "k": k, "f": fits[key], "g": grads[key]}
+
+    x = ev.A[live].ravel()
+    idx = np.arange(grad.size)
+
+    def draw(fig, r):
         ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.28)
-        x, y = ev.A[live].ravel(), f[live].ravel()
-        lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
-        ax1.plot([lo, hi], [lo, hi], "-", color="0.6", lw=1, label="f = A")
-        ax1.plot(x, y, "o", color=C["blue"], ms=5, label="fitted critic f(s, a)")
+        (diag,) = ax1.plot([0, 1], [0, 1], "-", color="0.6", lw=1, label="f = A")
+        (pts,) = ax1.plot(x, r["f"][live].ravel(), "o", color=C["blue"], ms=5, label="fitted critic f(s, a)")
         ax1.set_xlabel("true advantage A(s, a)")
         ax1.set_ylabel("critic f(s, a)")
         pgp.legend_above(ax1, title="the fit (weighted by d pi)")
-        idx = np.arange(grad.size)
         ax2.plot(idx, grad, "_", color=C["black"], ms=18, mew=2, label="exact grad U")
-        ax2.plot(idx, g, "o", color=C["vermillion"], ms=6, label="gradient with this critic")
+        (gpts,) = ax2.plot(idx, r["g"], "o", color=C["vermillion"], ms=6, label="gradient with this critic")
         ax2.axhline(0, color="0.6", lw=0.8)
         ax2.set_xticks(idx)
         ax2.set_xlabel("component of theta")
         ax2.set_ylabel("gradient")
         pgp.legend_above(ax2, title="the gradient it implies")
-        name = critic if critic == CRITICS_11[0] else f"{int(k)} random features"
-        return (f"critic: {name}\n"
-                f"max |f - A| over (s, a)            = {np.abs(f - ev.A)[live].max():.4f}\n"
-                f"|g_f - grad U| / |grad U| (bias)   = {np.linalg.norm(g - grad) / np.linalg.norm(grad):.4f}\n"
-                f"cos(g_f, grad U)                   = {pg.cosine(g, grad):.4f}")
+        ax2.set_xlim(-0.5, grad.size - 0.5)
+
+        def update(r):
+            critic, k, f, g = r["critic"], r["k"], r["f"], r["g"]
+            y = f[live].ravel()
+            lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
+            diag.set_data([lo, hi], [lo, hi])
+            pts.set_ydata(y)
+            ax1.set_xlim(*_live.data_range([lo, hi]))
+            ax1.set_ylim(*_live.data_range([lo, hi]))
+            gpts.set_ydata(g)
+            ax2.set_ylim(*_live.data_range(grad, g, include=0.0))
+            name = critic if critic == CRITICS_11[0] else f"{int(k)} random features"
+            return (f"critic: {name}\n"
+                    f"max |f - A| over (s, a)            = {np.abs(f - ev.A)[live].max():.4f}\n"
+                    f"|g_f - grad U| / |grad U| (bias)   = {np.linalg.norm(g - grad) / np.linalg.norm(grad):.4f}\n"
+                    f"cos(g_f, grad U)                   = {pg.cosine(g, grad):.4f}")
+        return update, [ax1.xaxis, ax1.yaxis, diag, pts, ax2.yaxis, *ax2.lines]
 
     def controls():
         return {"critic": slider("critic", critic, None, None, kind="choice", options=CRITICS_11),
@@ -75,6 +91,7 @@ def critic_explorer(critic: str = "random features", k: int = 4, seed: int = 11)
                 f"k = {p['k']}); right: the components of the gradient this critic implies beside the exact "
                 f"gradient.")
 
-    ex = Explorer(compute, {"critic": critic, "k": k}, controls, title="Compatible and other critics", alt=alt)
+    ex = Explorer(compute, {"critic": critic, "k": k}, controls, title="Compatible and other critics", alt=alt,
+                  draw=draw)
     ex.data.update(fits=fits, grads=grads)
     return ex

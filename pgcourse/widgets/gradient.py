@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 import pgcourse as pg
-import pgcourse.plots as pgp
 
-from ._explorer import Explorer, axes, cached, register, slider
+from . import _live
+from ._explorer import Explorer, Precomputed, axes, cached, register, slider
 
 
 @register("02_policy_gradient_theorem")
@@ -23,29 +23,41 @@ def gradient_explorer(theta_scale=1.0, n_episodes=10000, seed=0) -> Explorer:
     live = np.flatnonzero(~mdp.terminal)
     labels = [f"s{s},a{a}" for s in live for a in range(mdp.A)]
 
-    @cached
-    def per_episode(scale):
+    def per_episode_at(scale):
         ep = pg.sample_episodes(mdp, policy.probs(scale * direction), n_max, horizon, np.random.default_rng(seed))
         G = pg.discounted_returns(ep.rewards, mdp.gamma, ep.mask)
         return pg.per_episode_gradients(policy, scale * direction, ep, G, mdp.gamma)
 
-    def compute(fig, theta_scale, n_episodes):
+    # the slider's values, the default first and then outwards from it, computed ahead in the background
+    scales = sorted((round(float(v), 6) for v in np.arange(-2.0, 2.001, 0.25)), key=lambda v: abs(v - theta_scale))
+    batches = Precomputed(per_episode_at, [(v,) for v in scales])
+
+    @cached(maxsize=256)
+    def compute(theta_scale, n_episodes):
         theta = theta_scale * direction
         exact = pg.policy_gradient(mdp, policy, theta)
         n = int(n_episodes)
-        parts = per_episode(round(float(theta_scale), 6))[:n]
+        parts = batches.get(round(float(theta_scale), 6))[:n]
         est, se = pg.mean_se(parts)
         z = np.abs(pg.z_scores(parts[:, live], exact[live]))
+        return {"exact": exact, "est": est, "se": se, "z": z, "n": n, "theta_scale": theta_scale,
+                "rel": float(np.linalg.norm(est - exact) / np.linalg.norm(exact)), "cos": pg.cosine(exact, est),
+                "norm_exact": np.linalg.norm(exact), "norm_est": np.linalg.norm(est)}
+
+    def draw(fig, r):
         ax = axes(fig)
-        pgp.gradient_bars(ax, exact[live], est[live], se[live], labels,
-                          title=f"exact vs sampled gradient, theta = {theta_scale:.2f} * direction, N = {n}")
-        rel = float(np.linalg.norm(est - exact) / np.linalg.norm(exact))
-        cos = pg.cosine(exact, est)
-        return (f"exact    |grad U| = {np.linalg.norm(exact):.4f}\n"
-                f"sampled  |g_hat|  = {np.linalg.norm(est):.4f}   cosine(exact, sampled) = {cos:.3f}\n"
-                f"relative error |g_hat - grad U| / |grad U| = {rel:.3f}  (N = {n})\n"
-                f"bars: mean +- 1.96 s.e. over the N per-episode estimates; "
-                f"max |z| over the {z.size} components = {z.max():.2f}")
+        bars = _live.LiveGradientBars(ax, r["exact"][live], r["est"][live], r["se"][live], labels, title=" ")
+
+        def update(r):
+            bars.update(r["exact"][live], r["est"][live], r["se"][live])
+            ax.title.set_text(f"exact vs sampled gradient, theta = {r['theta_scale']:.2f} * direction, N = {r['n']}")
+            n, z = r["n"], r["z"]
+            return (f"exact    |grad U| = {r['norm_exact']:.4f}\n"
+                    f"sampled  |g_hat|  = {r['norm_est']:.4f}   cosine(exact, sampled) = {r['cos']:.3f}\n"
+                    f"relative error |g_hat - grad U| / |grad U| = {r['rel']:.3f}  (N = {n})\n"
+                    f"bars: mean +- 1.96 s.e. over the N per-episode estimates; "
+                    f"max |z| over the {z.size} components = {z.max():.2f}")
+        return update, [*bars.artists, ax.title]
 
     def controls():
         return {"theta_scale": slider("theta scale", theta_scale, -2.0, 2.0, 0.25),
@@ -57,4 +69,4 @@ def gradient_explorer(theta_scale=1.0, n_episodes=10000, seed=0) -> Explorer:
                 f"theta = {p['theta_scale']:.2f} * direction.")
 
     return Explorer(compute, {"theta_scale": theta_scale, "n_episodes": n_episodes}, controls,
-                    title="Score-times-return estimates vs the exact gradient", alt=alt)
+                    title="Score-times-return estimates vs the exact gradient", alt=alt, draw=draw)

@@ -6,7 +6,8 @@ import numpy as np
 import pgcourse as pg
 import pgcourse.plots as pgp
 
-from ._explorer import Explorer, axes, dropdown, register, slider
+from . import _live
+from ._explorer import Explorer, axes, cached, dropdown, register, slider
 
 BATCH_SIZES_08 = (10, 30, 100, 300, 1000)
 
@@ -39,24 +40,53 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
                                               lab["V_td"], lab["mdp"].gamma, lab["grad"], BATCH_SIZES_08)
         return scores[name]
 
-    def compute(fig, estimator, n_episodes):
+    @cached(maxsize=256)
+    def compute(estimator, n_episodes):
         sc = get(estimator)
-        all_sc = [get(n) for n in names]
-        eb = exact_bias(estimator)
-        eb_txt = f"{eb:.4f}" if eb is not None else "n/a (no exact expression for this estimator)"
-        grad = lab["grad"]
-        g_n = sc.samples[:n_episodes].mean(axis=0)
+        return {"estimator": estimator, "n": n_episodes, "sc": sc, "all": [get(n) for n in names],
+                "eb": exact_bias(estimator), "g_n": sc.samples[:n_episodes].mean(axis=0)}
+
+    def draw(fig, r):
         ax1, ax2 = axes(fig, 2)
-        pgp.cosine_vs_n(ax1, all_sc, highlight=estimator, current=n_episodes)
-        pgp.component_scatter(ax2, grad, {f"{estimator}, first {n_episodes} episodes": g_n,
-                                          f"{estimator}, mean of {len(sc.samples)}": sc.mean})
-        return (f"{estimator}  (critic: TD(0) from 200 episodes)\n"
-                f"exact   |grad U| = {np.linalg.norm(grad):.4f}   exact |E[g] - grad U| = {eb_txt}\n"
-                f"sampled |bias| = {sc.bias_norm:.4f} (noise floor {sc.noise_floor:.4f})   variance per episode = "
-                f"{sc.variance:.4f}\n"
-                f"first {n_episodes} episodes: |g - grad U| = {np.linalg.norm(g_n - grad):.4f}   cos = "
-                f"{pg.cosine(g_n, grad):.4f}   expected |error|^2 ~ bias^2 + var/n = "
-                f"{sc.bias_norm ** 2 + sc.variance / n_episodes:.4f}")
+        pgp.cosine_vs_n(ax1, r["all"], highlight=r["estimator"], current=r["n"])
+        curves, now = ax1.lines[:len(names)], ax1.lines[len(names)]
+        lo, hi = ax1.get_xlim()
+        ax1.set_xlim(min(lo, 9.0), max(hi, 5500.0))  # the slider's whole range (10 to 5000)
+        grad = lab["grad"]
+        # the longest labels the legend holds (its columns are chosen for them)
+        longest = max(names, key=len)
+        pgp.component_scatter(ax2, grad, {f"{longest}, first 5000 episodes": r["g_n"],
+                                          f"{longest}, mean of {len(r['sc'].samples)}": r["sc"].mean})
+        first, mean, diag = ax2.lines
+        x = np.ravel(grad)
+
+        def update(r):
+            estimator, n_episodes, sc, g_n, eb = r["estimator"], r["n"], r["sc"], r["g_n"], r["eb"]
+            texts = ax1.get_legend().get_texts()
+            for line, name, t in zip(curves, names, texts, strict=True):
+                line.set_linewidth(3.0 if name == estimator else 1.2)
+                t.set_text(name + (" (chosen)" if name == estimator else ""))
+            for k, h in enumerate(ax1.get_legend().get_lines()):
+                h.set_linewidth(3.0 if names[k] == estimator else 1.2)
+            now.set_xdata([n_episodes, n_episodes])
+            first.set_ydata(np.ravel(g_n))
+            mean.set_ydata(np.ravel(sc.mean))
+            lo, hi = _live.data_range(x, g_n, sc.mean, pad=0.0)
+            diag.set_data([lo, hi], [lo, hi])
+            ax2.set_ylim(*_live.data_range(x, g_n, sc.mean))
+            t2 = ax2.get_legend().get_texts()
+            t2[0].set_text(f"{estimator}, first {n_episodes} episodes")
+            t2[1].set_text(f"{estimator}, mean of {len(sc.samples)}")
+            eb_txt = f"{eb:.4f}" if eb is not None else "n/a (no exact expression for this estimator)"
+            return (f"{estimator}  (critic: TD(0) from 200 episodes)\n"
+                    f"exact   |grad U| = {np.linalg.norm(grad):.4f}   exact |E[g] - grad U| = {eb_txt}\n"
+                    f"sampled |bias| = {sc.bias_norm:.4f} (noise floor {sc.noise_floor:.4f})   variance per episode = "
+                    f"{sc.variance:.4f}\n"
+                    f"first {n_episodes} episodes: |g - grad U| = {np.linalg.norm(g_n - grad):.4f}   cos = "
+                    f"{pg.cosine(g_n, grad):.4f}   expected |error|^2 ~ bias^2 + var/n = "
+                    f"{sc.bias_norm ** 2 + sc.variance / n_episodes:.4f}")
+        moving = [*curves, now, ax1.get_legend(), ax2.yaxis, first, mean, diag, ax2.get_legend()]
+        return update, moving
 
     def controls():
         return {"estimator": dropdown("estimator", names, estimator),
@@ -68,4 +98,5 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
                 f"components of {p['estimator']}'s estimates against the exact gradient's, with the line y = x.")
 
     return Explorer(compute, {"estimator": estimator, "n_episodes": n_episodes}, controls,
-                    title="Estimator lab: sampled gradient estimates vs the exact gradient (FrozenLake)", alt=alt)
+                    title="Estimator lab: sampled gradient estimates vs the exact gradient (FrozenLake)", alt=alt,
+                    draw=draw)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 import pgcourse as pg
-import pgcourse.plots as pgp
 
-from ._explorer import Explorer, axes, cached, register, slider
+from . import _live
+from ._explorer import Explorer, Precomputed, axes, cached, register, slider
 
 
 @register("00_welcome_mdps")
@@ -18,24 +18,45 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
     pi = pg.demo_grid_policy()
     n_max, horizon = 5000, 100
 
-    @cached
-    def batch(slip):
+    def sample(slip):
         mdp = pg.gridworld(gamma=0.9, slip=slip)
         return pg.sample_episodes(mdp, pi, n_max, horizon, np.random.default_rng(seed))
 
-    def compute(fig, gamma, slip, n_episodes):
+    # the slider's slips (0 to 0.5 by 0.05): the default now, the others in the background, nearest first
+    slips = sorted((round(0.05 * i, 6) for i in range(11)), key=lambda v: abs(v - slip))
+    batches = Precomputed(sample, [(v,) for v in slips])
+
+    def batch(slip):
+        return batches.get(slip)
+
+    @cached(maxsize=256)
+    def compute(gamma, slip, n_episodes):
         mdp = pg.gridworld(gamma=gamma, slip=slip)
         ev = pg.evaluate(mdp, pi)
         ep = batch(round(float(slip), 6)).head(int(n_episodes))
         G0 = pg.discounted_returns(ep.rewards, gamma, ep.mask)[:, 0]
         m, se = pg.mean_se(G0)
+        return {"mdp": mdp, "V": ev.V, "U": ev.U, "mean": m, "se": se, "N": G0.size,
+                "length": ep.lengths.mean(), "running": pg.running_mean_se(G0, n_points=120),
+                "gamma": gamma, "slip": slip}
+
+    def draw(fig, r):
         ax1, ax2 = axes(fig, 2, width_ratios=[1, 1.35])
-        pgp.value_policy_heatmap(ax1, mdp, ev.V, pi, title=f"exact V, gamma = {gamma:.2f}, slip = {slip:.2f}")
-        pgp.running_mean(ax2, *pg.running_mean_se(G0, n_points=120), ev.U, label="mean of sampled G_0",
-                         ylabel="return from the start", title="sampled returns vs exact V(start)")
-        return (f"exact    V(start) = {ev.U:.4f}\n"
-                f"sampled  mean G_0 = {m:.4f} +- {se:.4f}  (N = {G0.size}, "
-                f"mean episode length {ep.lengths.mean():.2f})")
+        # one colour scale for every gamma and slip: the rewards are -1 (pit) and +1 (goal), so |V| <= 1
+        heat = _live.LiveHeatmap(ax1, r["mdp"], r["V"], pi=pi, label="V(s)", text_dy=-0.3, title=" ", vmin=-1.0,
+                               vmax=1.0)
+        curve = _live.LiveRunningMean(ax2, *r["running"], r["U"], label="mean of sampled G_0",
+                                    ylabel="return from the start", title="sampled returns vs exact V(start)",
+                                    xlim=(1, n_max))
+
+        def update(r):
+            heat.update(r["V"])
+            ax1.title.set_text(f"exact V, gamma = {r['gamma']:.2f}, slip = {r['slip']:.2f}")
+            curve.update(*r["running"], r["U"])
+            return (f"exact    V(start) = {r['U']:.4f}\n"
+                    f"sampled  mean G_0 = {r['mean']:.4f} +- {r['se']:.4f}  (N = {r['N']}, "
+                    f"mean episode length {r['length']:.2f})")
+        return update, [*heat.artists, ax1.title, *curve.artists]
 
     def controls():
         return {"gamma": slider("gamma", gamma, 0.5, 0.99, 0.01),
@@ -48,7 +69,7 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
                 f"95% band, settling on the dashed line of the exact V(start).")
 
     return Explorer(compute, {"gamma": gamma, "slip": slip, "n_episodes": n_episodes}, controls,
-                    title="Exact V beside sampled returns", alt=alt)
+                    title="Exact V beside sampled returns", alt=alt, draw=draw)
 
 
 @register("01_objective_and_dpi")
@@ -62,16 +83,32 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
     base = pg.gridworld()
     episodes = pg.sample_episodes(base, pi, n_max, horizon, np.random.default_rng(seed))
 
-    def compute(fig, gamma, n_episodes):
+    @cached(maxsize=256)
+    def compute(gamma, n_episodes):
         mdp = base.with_gamma(gamma)
         d = pg.evaluate(mdp, pi).d
         d_hat = pg.visitation_frequencies(episodes.head(int(n_episodes)), mdp.S, gamma)
-        pgp.visitation_pair(fig, mdp, d, d_hat, int(n_episodes))
-        tv = pg.total_variation(d, d_hat)
-        s0 = int(np.argmax(mdp.mu))
-        return (f"exact    d(start) = {d[s0]:.4f}   sampled  d(start) = {d_hat[s0]:.4f}\n"
-                f"total variation distance 1/2 sum |d - d_hat| = {tv:.4f}  "
-                f"(gamma = {gamma:.2f}, N = {int(n_episodes)})")
+        return {"mdp": mdp, "d": d, "d_hat": d_hat, "tv": pg.total_variation(d, d_hat), "gamma": gamma,
+                "N": int(n_episodes), "vmax": float(max(np.max(d), np.max(d_hat)))}
+
+    def draw(fig, r):
+        ax1, ax2 = axes(fig, 2)
+        exact = _live.LiveHeatmap(ax1, r["mdp"], r["d"], fmt="{:.3f}", vmin=0.0, colorbar=False,
+                                title="exact $d^\\pi$")
+        sampled = _live.LiveHeatmap(ax2, r["mdp"], r["d_hat"], fmt="{:.3f}", vmin=0.0, colorbar=False, title=" ")
+        ax2.set_ylabel("")
+        cb = fig.colorbar(exact.im, ax=[ax1, ax2], fraction=0.03, pad=0.02)
+        cb.set_label("discounted state frequency")
+        s0 = int(np.argmax(r["mdp"].mu))
+
+        def update(r):
+            exact.update(r["d"], vmax=r["vmax"])
+            sampled.update(r["d_hat"], vmax=r["vmax"])
+            ax2.title.set_text(f"sampled frequencies, N = {r['N']}")
+            return (f"exact    d(start) = {r['d'][s0]:.4f}   sampled  d(start) = {r['d_hat'][s0]:.4f}\n"
+                    f"total variation distance 1/2 sum |d - d_hat| = {r['tv']:.4f}  "
+                    f"(gamma = {r['gamma']:.2f}, N = {r['N']})")
+        return update, [*exact.artists, *sampled.artists, ax2.title, cb.long_axis]
 
     def controls():
         return {"gamma": slider("gamma", gamma, 0.0, 0.99, 0.01),
@@ -82,4 +119,4 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
                 f"sampled visitation frequencies of {int(p['n_episodes'])} episodes, gamma {p['gamma']:.2f}.")
 
     return Explorer(compute, {"gamma": gamma, "n_episodes": n_episodes}, controls,
-                    title="Sampled discounted visitation frequencies converge to d^pi", alt=alt)
+                    title="Sampled discounted visitation frequencies converge to d^pi", alt=alt, draw=draw)

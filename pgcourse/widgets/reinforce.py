@@ -6,7 +6,7 @@ import numpy as np
 import pgcourse as pg
 import pgcourse.plots as pgp
 
-from ._explorer import Explorer, axes, register, slider, toggle
+from ._explorer import Explorer, Precomputed, axes, cached, register, slider, toggle
 
 N_CHOICES_05 = (1, 2, 5, 10, 20, 50)
 
@@ -35,36 +35,69 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
             raise ValueError(f"runs[{(n, baseline)}] must have shape {(len(seeds), n_iters + 1)}, got {U.shape}")
         cache[(int(n), bool(baseline))] = U
 
+    def run(n, baseline):
+        method = "reinforce_baseline" if baseline else "reinforce"
+        return np.array([pg.train(mdp, policy, theta0, method=method, lr=lr, n_iters=n_iters, n_episodes=n,
+                                  horizon=horizon, rng=np.random.default_rng(s), critic="exact").U for s in seeds])
+
+    # the default pair now; then, in the background, every other pair, nearest the default first
+    order = sorted(((n, b) for b in (True, False) for n in N_CHOICES_05),
+                   key=lambda k: (k[1] is not True, abs(N_CHOICES_05.index(k[0]) - N_CHOICES_05.index(10))))
+    if (10, True) not in cache:
+        cache[(10, True)] = run(10, True)
+    pool = Precomputed(run, [k for k in order if k not in cache], known=cache)
+
     def curves(n, baseline):
-        key = (n, bool(baseline))
-        if key not in cache:
-            method = "reinforce_baseline" if baseline else "reinforce"
-            cache[key] = np.array([pg.train(mdp, policy, theta0, method=method, lr=lr, n_iters=n_iters, n_episodes=n,
-                                            horizon=horizon, rng=np.random.default_rng(s), critic="exact").U
-                                   for s in seeds])
-        return cache[key]
+        return pool.get(int(n), bool(baseline))
 
-    curves(10, True)
-
-    def compute(fig, n_episodes=10, baseline=True):
+    @cached(maxsize=64)
+    def compute(n_episodes=10, baseline=True):
         U = curves(n_episodes, baseline)
-        name = "REINFORCE" + (" + baseline V" if baseline else "")
-        ax1, ax2 = axes(fig, 2, sharey=True)
-        pgp.learning_curves(ax1, {"exact gradient": exact_U, f"{name}, N = {n_episodes}": U},
-                            optimum=u_star, title="exact U of the iterates")
-        eps = np.arange(n_iters + 1) * n_episodes
-        pgp.learning_curves(ax2, {f"{name}, N = {n_episodes}": U}, x=eps, optimum=u_star,
-                            xlabel="episodes used", title="the same runs against episodes used", first_color=1)
         k = [n_iters // 4, n_iters // 2, n_iters]
-        return "\n".join([
-            f"{name}, N = {n_episodes} episodes / iteration, lr = {lr}, {len(seeds)} seeds; optimal U* = {u_star:.4f}",
-            "iteration            " + "".join(f"{i:>9d}" for i in k),
-            "exact gradient  U    " + "".join(f"{exact_U[i]:9.4f}" for i in k),
-            "sampled (mean)  U    " + "".join(f"{U[:, i].mean():9.4f}" for i in k),
-            "sampled (min)   U    " + "".join(f"{U[:, i].min():9.4f}" for i in k),
-            f"episodes used by iteration {n_iters}: {n_iters * n_episodes} (exact: none, it uses the model)",
-            "(curves: pg.train runs, computed the first time this (N, baseline) is chosen, then cached)",
-        ])
+        return {"U": U, "n": n_episodes, "baseline": baseline, "k": k, "mean": U.mean(axis=0)}
+
+    lo0 = min(float(exact_U.min()), float(u_star))
+    span = float(u_star) - lo0
+
+    def draw(fig, r):
+        ax1, ax2 = axes(fig, 2, sharey=True)
+        name = "REINFORCE + baseline V"
+        label = f"{name}, N = {r['n']}"
+        pgp.learning_curves(ax1, {"exact gradient": exact_U, label: r["U"]}, optimum=u_star,
+                            title="exact U of the iterates")
+        eps = np.arange(n_iters + 1) * r["n"]
+        pgp.learning_curves(ax2, {label: r["U"]}, x=eps, optimum=u_star, xlabel="episodes used",
+                            title="the same runs against episodes used", first_color=1)
+        runs1, runs2 = ax1.lines[1:1 + len(seeds)], ax2.lines[:len(seeds)]
+        mean1, mean2 = ax1.lines[1 + len(seeds)], ax2.lines[len(seeds)]
+        # one y range for every N and baseline (the runs start at U_0 = U(theta_0), exact ascent's lowest point)
+        ax1.set_ylim(lo0 - 0.1 * span, float(u_star) + 0.05 * span)
+        moving = [*runs1, mean1, ax1.get_legend(), ax2.xaxis, *runs2, mean2, ax2.get_legend()]
+
+        def update(r):
+            U, n_episodes, baseline, k = r["U"], r["n"], r["baseline"], r["k"]
+            name = "REINFORCE" + (" + baseline V" if baseline else "")
+            eps = np.arange(n_iters + 1) * n_episodes
+            for u, a, b in zip(U, runs1, runs2, strict=True):
+                a.set_ydata(u)
+                b.set_data(eps, u)
+            mean1.set_ydata(r["mean"])
+            mean2.set_data(eps, r["mean"])
+            label = name + f", N = {n_episodes} (mean of {len(seeds)})"
+            for ax in (ax1, ax2):
+                ax.get_legend().get_texts()[1 if ax is ax1 else 0].set_text(label)
+            ax2.set_xlim(0, eps[-1])
+            return "\n".join([
+                (f"{name}, N = {n_episodes} episodes / iteration, lr = {lr}, {len(seeds)} seeds; "
+                 f"optimal U* = {u_star:.4f}"),
+                "iteration            " + "".join(f"{i:>9d}" for i in k),
+                "exact gradient  U    " + "".join(f"{exact_U[i]:9.4f}" for i in k),
+                "sampled (mean)  U    " + "".join(f"{U[:, i].mean():9.4f}" for i in k),
+                "sampled (min)   U    " + "".join(f"{U[:, i].min():9.4f}" for i in k),
+                f"episodes used by iteration {n_iters}: {n_iters * n_episodes} (exact: none, it uses the model)",
+                "(curves: pg.train runs, computed the first time this (N, baseline) is chosen, then cached)",
+            ])
+        return update, moving
 
     def controls():
         return {"n_episodes": slider("N / iter", 10, None, None, kind="choice", options=N_CHOICES_05),
@@ -77,6 +110,6 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
                 f"the same sampled curves against the number of episodes used.")
 
     ex = Explorer(compute, {"n_episodes": 10, "baseline": True}, controls,
-                  title="REINFORCE learning curves vs exact gradient ascent", alt=alt)
+                  title="REINFORCE learning curves vs exact gradient ascent", alt=alt, draw=draw)
     ex.data = {"mdp": mdp, "exact_U": exact_U, "u_star": u_star, "curves": curves}
     return ex

@@ -49,38 +49,64 @@ def surrogate_explorer(step: float = 0.05, eps: float = 0.2, seed: int = 9) -> E
     def nearest(grid, x):
         return int(np.abs(np.asarray(grid) - x).argmin())
 
-    def compute(fig, step, eps):
+    def compute(step, eps):
         i, j = nearest(STEPS_09, step), nearest(EPS_09, eps)
-        t, e = STEPS_09[i], float(EPS_09[j])
+        return {"i": i, "t": STEPS_09[i], "e": float(EPS_09[j])}
+
+    x, U0 = STEPS_09, prof["U_old"]
+    near = x <= 0.25
+
+    def draw(fig, r):
+        i, t, e = r["i"], r["t"], r["e"]
         clip = prof["clipped"][e]
         ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.25)
-        x, U0 = STEPS_09, prof["U_old"]
-        near = x <= 0.25
         curves = [(prof["U"], "-", "black", 2.0, "U(theta) - U_old, exact"),
                   (prof["L"], "--", "blue", 1.6, "surrogate L_old - U_old"),
                   (clip, "-.", "vermillion", 1.6, f"clipped (eps {e:.2f}) - U_old"),
                   (prof["bound"], ":", "green", 2.0, "TRPO bound - U_old")]
         panels = ((ax1, near, "near theta_old: TRPO's bound"), (ax2, x >= 0, "far: the clipped objective"))
+        moving, clipped, marks = [], [], []
         for ax, sel, _ in panels:
             for y, ls, c, lw, lab in curves:
-                ax.plot(x[sel], (y - U0)[sel], ls, color=C[c], lw=lw, label=lab)
+                (line,) = ax.plot(x[sel], (y - U0)[sel], ls, color=C[c], lw=lw, label=lab)
+                if y is clip:
+                    clipped.append((line, sel))
+                    moving.append(line)
             top = max((prof["U"] - U0)[sel].max(), (prof["L"] - U0)[sel].max())
             ax.set_ylim(-0.6 * top, 1.1 * top)
+            ax.set_xlim(ax.get_xlim())
             ax.axhline(0.0, color="0.6", lw=0.8)
-            if t <= x[sel].max():
-                ax.axvline(t, color="0.6", lw=0.8)
-                ax.plot([t] * 4, [y[i] - U0 for y, *_ in curves], "o", color="0.3", ms=4)
+            vline = ax.axvline(t, color="0.6", lw=0.8)
+            (dots,) = ax.plot([t] * 4, [y[i] - U0 for y, *_ in curves], "o", color="0.3", ms=4)
+            marks.append((vline, dots, x[sel].max()))
+            moving += [vline, dots]
             ax.set_xlabel("step t along the unit natural gradient")
         ax1.set_ylabel("improvement over U(theta_old)")
         pgp.legend_above(ax1, ncols=2, title=panels[0][2])
         ax2.set_title(panels[1][2], y=1.0, loc="left")
-        return (f"step t = {t:.2f}   eps = {e:.2f}   C = 4 eps_A gamma/(1-gamma)^2 = {prof['C']:.1f}\n"
-                f"U(theta) - U_old           = {prof['U'][i] - U0:+.4f}\n"
-                f"L_old(theta) - U_old       = {prof['L'][i] - U0:+.4f}\n"
-                f"clipped(theta) - U_old     = {clip[i] - U0:+.4f}\n"
-                f"bound L - C max KL - U_old = {prof['bound'][i] - U0:+.4f}\n"
-                f"max KL = {prof['max_kl'][i]:.5f}   mean KL = {prof['mean_kl'][i]:.5f}   "
-                f"ratios pi/pi_old in [{prof['ratio_min'][i]:.3f}, {prof['ratio_max'][i]:.3f}]")
+        moving.append(ax1.get_legend())
+
+        def update(r):
+            i, t, e = r["i"], r["t"], r["e"]
+            clip = prof["clipped"][e]
+            for line, sel in clipped:
+                line.set_ydata((clip - U0)[sel])
+            ax1.get_legend().get_texts()[2].set_text(f"clipped (eps {e:.2f}) - U_old")
+            ys = [prof["U"][i] - U0, prof["L"][i] - U0, clip[i] - U0, prof["bound"][i] - U0]
+            for vline, dots, xmax in marks:
+                shown = bool(t <= xmax)
+                vline.set_visible(shown)
+                dots.set_visible(shown)
+                vline.set_xdata([t, t])
+                dots.set_data([t] * 4, ys)
+            return (f"step t = {t:.2f}   eps = {e:.2f}   C = 4 eps_A gamma/(1-gamma)^2 = {prof['C']:.1f}\n"
+                    f"U(theta) - U_old           = {prof['U'][i] - U0:+.4f}\n"
+                    f"L_old(theta) - U_old       = {prof['L'][i] - U0:+.4f}\n"
+                    f"clipped(theta) - U_old     = {clip[i] - U0:+.4f}\n"
+                    f"bound L - C max KL - U_old = {prof['bound'][i] - U0:+.4f}\n"
+                    f"max KL = {prof['max_kl'][i]:.5f}   mean KL = {prof['mean_kl'][i]:.5f}   "
+                    f"ratios pi/pi_old in [{prof['ratio_min'][i]:.3f}, {prof['ratio_max'][i]:.3f}]")
+        return update, moving
 
     def controls():
         return {"step": slider("step t", float(STEPS_09[nearest(STEPS_09, step)]), None, None, kind="choice",
@@ -93,6 +119,6 @@ def surrogate_explorer(step: float = 0.05, eps: float = 0.2, seed: int = 9) -> E
                 f"size, step {p['step']:.2f} marked; left for steps up to 0.25, right up to 3.")
 
     ex = Explorer(compute, {"step": step, "eps": eps}, controls,
-                  title="Surrogates and trust regions along one step", alt=alt)
+                  title="Surrogates and trust regions along one step", alt=alt, draw=draw)
     ex.data.update(profile=prof, mdp=mdp, policy=policy, theta_old=theta_old, direction=u)
     return ex

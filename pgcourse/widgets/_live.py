@@ -1,0 +1,299 @@
+"""The explorers' figures, built once and moved in place (each explorer's `draw` / `update`, see _explorer.py).
+
+Each class draws like its function in `pgcourse.plots` (same look, same course style), keeps its artists, and
+has `update(...)` that moves them to new numbers and `artists`, the list of what `update` changes (the explorer
+redraws only those, on a background rendered once). Drawing only: every number comes from the caller.
+"""
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.ticker import FuncFormatter, NullLocator
+
+from ..plots import ARROWS, EXACT, EXPECTED, OKABE_ITO, SAMPLED, TERMINAL_NAMES, axes_title, legend_above, text_color
+
+
+class LiveHeatmap:
+    """`grid_heatmap` (and `value_policy_heatmap` when pi is given) that can be updated in place: values (S,)
+    of a GridMDP, cell text black or white by contrast, terminal cells hatched grey and labelled, a colorbar.
+    vmin/vmax: a fixed colour scale (default: the non-terminal values' range, recomputed on every update,
+    so the colorbar is redrawn too). pi (S, 4): the policy as arrows, coloured by contrast with their cell."""
+
+    def __init__(self, ax, mdp, values, *, title=None, fmt="{:.2f}", cmap="viridis", vmin=None, vmax=None,
+                 colorbar=True, label=None, text_dy=0.0, pi=None, cax_of=None):
+        self.ax, self.mdp, self.fmt = ax, mdp, fmt
+        self.fixed = (vmin, vmax)
+        self.live = ~np.asarray(mdp.terminal)
+        self.cmap = mpl.colormaps[cmap].with_extremes(bad="0.85")
+        self.im = ax.imshow(self._grid(values), cmap=self.cmap, norm=mpl.colors.Normalize(*self._range(values)),
+                            interpolation="nearest")
+        self.texts, self.cells = [], []
+        for s, (i, j) in enumerate(mdp.cells):
+            ch = mdp.layout[i][j]
+            if mdp.terminal[s]:
+                ax.add_patch(mpl.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", lw=0,
+                                                   edgecolor="0.55"))
+                ax.text(j, i, TERMINAL_NAMES.get(ch, ch), ha="center", va="center", color="k", fontsize=9)
+                continue
+            self.cells.append((s, "" if ch in ".F" else f" {ch}"))
+            self.texts.append(ax.text(j, i + text_dy, "", ha="center", va="center", fontsize=9))
+        ax.set_xticks(range(mdp.shape[1]))
+        ax.set_yticks(range(mdp.shape[0]))
+        ax.set_xlabel("column")
+        ax.set_ylabel("row")
+        self.quiver = None
+        if pi is not None:
+            self.quiver = self._arrows(np.asarray(pi, dtype=float))
+        self.colorbar = None
+        if colorbar:
+            self.colorbar = ax.figure.colorbar(self.im, ax=ax if cax_of is None else cax_of, fraction=0.046 if
+                                               cax_of is None else 0.03, pad=0.03 if cax_of is None else 0.02)
+            if label:
+                self.colorbar.set_label(label)
+        axes_title(ax, title)
+        self.update(values)
+
+    def _grid(self, values):
+        g = self.mdp.to_grid(np.where(self.live, np.asarray(values, dtype=float), 0.0))
+        g[self.mdp.to_grid((~self.live).astype(float)) == 1.0] = np.nan  # terminal cells: off the colour scale
+        return g
+
+    def _range(self, values):
+        shown = np.asarray(values, dtype=float)[self.live]
+        lo = float(shown.min()) if self.fixed[0] is None else self.fixed[0]
+        hi = float(shown.max()) if self.fixed[1] is None else self.fixed[1]
+        return lo, max(hi, lo + 1e-9)
+
+    def _arrows(self, pi):
+        x, y, u, v, self._arrow_state = [], [], [], [], []
+        for s, (i, j) in enumerate(self.mdp.cells):
+            if self.mdp.terminal[s]:
+                continue
+            for a, (dx, dy) in ARROWS.items():
+                if pi[s, a] > 0.05:
+                    x.append(j)
+                    y.append(i + 0.12)
+                    u.append(dx * 0.38 * pi[s, a])
+                    v.append(dy * 0.38 * pi[s, a])
+                    self._arrow_state.append(s)
+        return self.ax.quiver(x, y, u, v, angles="xy", scale_units="xy", scale=1.0, color="k", width=0.012)
+
+    def update(self, values, vmin=None, vmax=None):
+        """New values (S,); vmin/vmax: this update's colour scale (default: the fixed one, or the range)."""
+        values = np.asarray(values, dtype=float)
+        lo, hi = self._range(values)
+        lo, hi = (lo if vmin is None else vmin), (hi if vmax is None else vmax)
+        self.im.set_data(self._grid(values))
+        self.im.set_clim(lo, max(hi, lo + 1e-9))
+        rgba = self.cmap(self.im.norm(values))
+        for (s, tag), t in zip(self.cells, self.texts, strict=True):
+            t.set_text(self.fmt.format(values[s]) + tag)
+            t.set_color(text_color(rgba[s]))
+        if self.quiver is not None:
+            self.quiver.set_color([text_color(rgba[s]) for s in self._arrow_state])
+        return self
+
+    @property
+    def artists(self) -> list:
+        out = [self.im, *self.texts] + ([self.quiver] if self.quiver is not None else [])
+        fixed = self.fixed[0] is not None and self.fixed[1] is not None
+        # a new colour range changes only the colorbar's ticks: redraw its long axis, not the whole bar
+        return out + ([self.colorbar.long_axis] if self.colorbar is not None and not fixed else [])
+
+
+class LiveErrorbar:
+    """Points y (K,) at x with +- err bars (a Line2D of markers and one LineCollection of bars: cheaper to
+    move than an errorbar container). style: the marker style (e.g. SAMPLED)."""
+
+    def __init__(self, ax, x, y, err, label=None, ms=4, **style):
+        self.bars = mpl.collections.LineCollection([], colors=style.get("color", "k"), lw=1.0)
+        ax.add_collection(self.bars, autolim=False)
+        (self.line,) = ax.plot([], [], ls="none", ms=ms, label=label, **style)
+        self.update(x, y, err)
+
+    def update(self, x, y, err):
+        x, y = np.ravel(x).astype(float), np.ravel(y).astype(float)
+        e = np.nan_to_num(np.broadcast_to(np.ravel(err), x.shape).astype(float))
+        self.line.set_data(x, y)
+        self.bars.set_segments(np.stack([np.c_[x, y - e], np.c_[x, y + e]], axis=1))
+        return self
+
+    @property
+    def artists(self) -> list:
+        return [self.bars, self.line]
+
+
+class LiveRunningMean:
+    """`running_mean` that can be updated in place: the running mean (n, mean, se from pg.running_mean_se) with
+    its +- 1.96 se band beside the exact value, log-scale n over xlim. The y range follows the data, so the
+    y axis (its ticks) is redrawn on an update unless ylim fixes it."""
+
+    def __init__(self, ax, n, mean, se, exact, label="sampled mean", ylabel="return", title=None, xlim=None,
+                 ylim=None):
+        self.ax, self.ylim = ax, ylim
+        (self.line,) = ax.plot(n, mean, color=OKABE_ITO["blue"], label=label + " +- 1.96 s.e.")
+        self.band = ax.fill_between(n, mean - 1.96 * se, mean + 1.96 * se, color=OKABE_ITO["sky"], alpha=0.35, lw=0)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks and mathtext labels are slow to draw
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g}"))
+        self.exact = ax.axhline(exact, lw=1.4, label="exact", **EXACT)
+        ax.set_xlabel("number of episodes")
+        ax.set_ylabel(ylabel)
+        if xlim is not None:
+            ax.set_xlim(*xlim)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        legend_above(ax, title=title)
+        self.update(n, mean, se, exact)
+
+    def update(self, n, mean, se, exact):
+        lo, hi = mean - 1.96 * se, mean + 1.96 * se
+        self.line.set_data(n, mean)
+        self.band.set_data(n, lo, hi)
+        self.exact.set_ydata([exact, exact])
+        if self.ylim is None:
+            a, b = min(lo.min(), exact), max(hi.max(), exact)
+            pad = 0.05 * (b - a) + 1e-9
+            self.ax.set_ylim(a - pad, b + pad)
+        return self
+
+    @property
+    def artists(self) -> list:
+        return ([] if self.ylim is not None else [self.ax.yaxis]) + [self.band, self.line, self.exact]
+
+
+def data_range(*arrays, pad=0.05, include=()):
+    """(lo, hi) around every finite value of the arrays (and `include`), padded by `pad` of the span."""
+    vals = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays] + [np.ravel(include)])
+    vals = vals[np.isfinite(vals)]
+    lo, hi = (float(vals.min()), float(vals.max())) if vals.size else (0.0, 1.0)
+    d = pad * (hi - lo) + 1e-9
+    return lo - d, hi + d
+
+
+class LiveGradientBars:
+    """`gradient_bars` that can be updated in place: the exact gradient (dark grey bars) beside the sampled
+    estimate (blue, hatched, +- 1.96 se error bars), per component. The y range follows the data (the y axis
+    and every bar are redrawn on an update)."""
+
+    def __init__(self, ax, exact, sampled, se, labels=None, title="gradient components"):
+        self.ax = ax
+        exact = np.ravel(exact)
+        x = np.arange(exact.size)
+        self.exact = ax.bar(x - 0.2, exact, width=0.4, label="exact grad U", color="0.35")
+        self.sampled = ax.bar(x + 0.2, np.ravel(sampled), width=0.4, label="sampled, +- 1.96 s.e.",
+                              color=OKABE_ITO["sky"], hatch="///", edgecolor=OKABE_ITO["blue"], lw=0)
+        self.err = mpl.collections.LineCollection([], colors="k", lw=1.0)
+        ax.add_collection(self.err, autolim=False)
+        self.x = x + 0.2
+        self.zero = ax.axhline(0, color="k", lw=0.6)
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels if labels is not None else [str(i) for i in x])
+        ax.set_xlim(-0.7, exact.size - 0.3)
+        ax.set_xlabel("component of theta (state, action)")
+        ax.set_ylabel("dU / dtheta")
+        legend_above(ax, title=title)
+        self.update(exact, sampled, se)
+
+    def update(self, exact, sampled, se):
+        exact, sampled, e = np.ravel(exact), np.ravel(sampled), 1.96 * np.ravel(se)
+        for r, h in zip(self.exact.patches, exact, strict=True):
+            r.set_height(h)
+        for r, h in zip(self.sampled.patches, sampled, strict=True):
+            r.set_height(h)
+        self.err.set_segments(np.stack([np.c_[self.x, sampled - e], np.c_[self.x, sampled + e]], axis=1))
+        self.ax.set_ylim(*data_range(exact, sampled - e, sampled + e, include=0.0))
+        return self
+
+    @property
+    def artists(self) -> list:
+        return [self.ax.yaxis, self.zero, *self.exact.patches, *self.sampled.patches, self.err]
+
+
+class LiveComponents:
+    """`gradient_components` that can be updated in place: the exact gradient (grey bars), optionally the exact
+    expectation of an estimator (diamonds) and a sampled mean +- 2 s.e. (circles with bars), per component.
+    ylim: a fixed y range; default: the data's, recomputed on every update (the y axis is then redrawn)."""
+
+    def __init__(self, ax, exact, sampled_mean=None, sampled_se=None, labels=None, title=None, expected=None,
+                 ylim=None):
+        self.ax, self.ylim = ax, ylim
+        exact = np.asarray(exact, dtype=float).ravel()
+        self.k = k = np.arange(exact.size)
+        self.bars = ax.vlines(k, 0.0, exact, colors="0.72", lw=min(18.0, 220.0 / max(exact.size, 1)),
+                              label="exact grad U")
+        self.expected = None
+        if expected is not None:
+            (self.expected,) = ax.plot(k, np.ravel(expected), ls="none", ms=6, label="E[estimator] (exact)",
+                                       **EXPECTED)
+        self.sampled = None
+        if sampled_mean is not None:
+            self.sampled = LiveErrorbar(ax, k, sampled_mean, 0.0, label="sampled mean +- 2 s.e.", **SAMPLED)
+        self.zero = ax.axhline(0.0, color="k", lw=0.6)
+        ax.set_xticks(k)
+        if labels is not None:
+            ax.set_xticklabels(labels, rotation=90 if len(labels) > 8 else 0)
+        ax.set_xlim(-0.7, exact.size - 0.3)
+        ax.set_xlabel("gradient component (s, a)")
+        ax.set_ylabel("dU / dtheta")
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        legend_above(ax, title=title)
+        self.update(exact, sampled_mean, sampled_se, expected)
+
+    def update(self, exact, sampled_mean=None, sampled_se=None, expected=None):
+        exact = np.asarray(exact, dtype=float).ravel()
+        self.bars.set_segments(np.stack([np.c_[self.k, 0.0 * exact], np.c_[self.k, exact]], axis=1))
+        shown = [exact, [0.0]]
+        if self.expected is not None and expected is not None:
+            self.expected.set_ydata(np.ravel(expected))
+            shown.append(np.ravel(expected))
+        if self.sampled is not None and sampled_mean is not None:
+            m = np.ravel(sampled_mean)
+            se = np.zeros_like(m) if sampled_se is None else np.ravel(sampled_se)
+            self.sampled.update(self.k, m, 2 * se)
+            shown += [m - 2 * se, m + 2 * se]
+        if self.ylim is None:
+            self.ax.set_ylim(*data_range(*shown))
+        return self
+
+    @property
+    def artists(self) -> list:
+        out = [] if self.ylim is not None else [self.ax.yaxis]
+        out += [self.bars, self.zero] + ([self.expected] if self.expected is not None else [])
+        return out + (self.sampled.artists if self.sampled is not None else [])
+
+
+class LiveHistogram:
+    """`estimate_histogram` that can be updated in place, from counts already binned (np.histogram): the
+    histogram with the sampled mean (solid), the exact value (dashed black) and the exact expectation of the
+    estimator (dotted) as vertical lines. Both axes follow the data (redrawn on an update)."""
+
+    def __init__(self, ax, counts, edges, mean, exact=None, expected=None, title=None,
+                 xlabel="per-sample estimate", ylabel="count"):
+        self.ax = ax
+        self.stairs = ax.stairs(counts, edges, fill=True, color=OKABE_ITO["sky"], alpha=0.6)
+        self.mean = ax.axvline(mean, color=OKABE_ITO["blue"], lw=2, label="sampled mean")
+        self.exact = None if exact is None else ax.axvline(exact, lw=1.5, label="exact", **EXACT)
+        self.expected = None if expected is None else ax.axvline(expected, color=OKABE_ITO["vermillion"], ls=":",
+                                                                 lw=2, label="E[estimator]")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        legend_above(ax, title=title)
+        self.update(counts, edges, mean, exact, expected)
+
+    def update(self, counts, edges, mean, exact=None, expected=None):
+        self.stairs.set_data(counts, edges)
+        self.mean.set_xdata([mean, mean])
+        if self.exact is not None:
+            self.exact.set_xdata([exact, exact])
+        if self.expected is not None:
+            self.expected.set_xdata([expected, expected])
+        self.ax.set_xlim(edges[0], edges[-1])
+        self.ax.set_ylim(0.0, 1.05 * max(float(np.max(counts)), 1.0))
+        return self
+
+    @property
+    def artists(self) -> list:
+        return [self.ax.xaxis, self.ax.yaxis, self.stairs, self.mean] + [a for a in (self.exact, self.expected)
+                                                                         if a is not None]
