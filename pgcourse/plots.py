@@ -115,13 +115,13 @@ def png_rgba(rgba) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def img_html(png: bytes, css_size: tuple[int, int], alt: str, cls: str = "pg-figure") -> str:
-    """<img> of a PNG (embedded as a data URI) at its CSS size, with alt text."""
+def img_html(png: bytes, css_size: tuple[int, int], alt: str, cls: str = "pg-figure", data: str = "") -> str:
+    """<img> of a PNG (embedded as a data URI) at its CSS size, with alt text (and data: extra attributes)."""
     import html
     w, h = css_size
     b64 = base64.b64encode(png).decode("ascii")
     return (f"<img class='{cls}' src='data:image/png;base64,{b64}' width='{w}' height='{h}'"
-            f" alt='{html.escape(alt, quote=True)}'>")
+            f" alt='{html.escape(alt, quote=True)}'{data}>")
 
 
 def compact_png(png: bytes) -> bytes:

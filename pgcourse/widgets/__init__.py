@@ -1,8 +1,10 @@
 """The notebooks' interactive explorers (ipywidgets + matplotlib): views only, no course math.
 
-Layout: `_explorer.py` holds the machinery (Explorer, register/EXPLORERS, the slider/dropdown/toggle, axes
-and cached helpers; how an explorer is displayed once, live or stored, is documented there); then one module
-per notebook or small group, each registering its notebook's default explorer:
+Layout: `_explorer.py` holds the machinery (Explorer, register/EXPLORERS, the slider/dropdown/toggle, axes,
+cached and Precomputed helpers; how an explorer is displayed once, live or stored, and how it is written so
+that an update stays fast, is documented there), `_live.py` the retained figures (pgcourse.plots' figures
+built once and moved in place); then one module per notebook or small group, each registering its notebook's
+default explorer:
 
     mdps.py               00 gridworld_explorer, 01 dpi_explorer
     gradient.py           02 gradient_explorer
@@ -22,7 +24,7 @@ compute the same way.
 """
 from __future__ import annotations
 
-from ._explorer import EXPLORERS, Explorer, axes, cached, dropdown, pre, register, slider, toggle
+from ._explorer import EXPLORERS, Explorer, Precomputed, axes, cached, dropdown, pre, register, slider, toggle
 from .baselines import BASELINES_03, baseline_explorer
 from .convergence import convergence_explorer
 from .critics import critic_explorer
@@ -36,7 +38,7 @@ from .surrogates import surrogate_explorer
 from .td import td_critic_explorer
 
 __all__ = [
-    "EXPLORERS", "Explorer", "register", "slider", "dropdown", "toggle", "axes", "cached", "pre",
+    "EXPLORERS", "Explorer", "register", "slider", "dropdown", "toggle", "axes", "cached", "pre", "Precomputed",
     "gridworld_explorer", "dpi_explorer", "gradient_explorer", "baseline_explorer", "gaussian_score_explorer",
     "reinforce_explorer", "td_critic_explorer", "gae_explorer", "estimator_lab_explorer",
     "surrogate_explorer", "convergence_explorer", "critic_explorer",

@@ -1,27 +1,41 @@
 """The machinery every notebook explorer shares: `Explorer`, the registry, the control, layout and cache
-helpers. No course math lives here (or anywhere in `pgcourse.widgets`): the numbers come from `pgcourse`'s
-core (`pg.evaluate`, `pg.analysis`, ...), the figures from `pgcourse.plots`.
+helpers, `Precomputed` (values computed ahead in the background). No course math lives here (or anywhere in
+`pgcourse.widgets`): the numbers come from `pgcourse`'s core (`pg.evaluate`, `pg.analysis`, ...), the figures
+from `pgcourse.plots` and its retained twins in `widgets/_live.py`.
 
-Writing an explorer (one module per notebook, e.g. `widgets/td.py`)::
+Writing an explorer (one module per notebook, e.g. `widgets/td.py`). An update must reach the browser within
+~150 ms, so the figure is built once and moved in place::
 
     import pgcourse as pg
-    import pgcourse.plots as pgp
+    from . import _live
     from ._explorer import Explorer, axes, cached, register, slider
 
     @register("06_td_actor_critic")            # the notebook's file stem: benchmarks and tests find it here
     def td_critic_explorer(critic_error=0.5) -> Explorer:
         ...                                    # precompute what every refresh needs
 
-        def compute(fig, critic_error):        # draw into the cleared figure, return the summary text
+        @cached                                # the numbers, once per parameter value
+        def compute(critic_error):
+            return {"mean": ..., "se": ...}    # from pgcourse: pg.per_pair_means, pg.td_errors, ...
+
+        def draw(fig, r):                      # ONCE: every artist, axis limits that hold over the controls
             ax1, ax2 = axes(fig, 2)
-            ...
-            return "exact  E[delta | s, a] = ...\\nsampled ..."   # the notebook's notation, fixed columns
+            bars = _live.LiveErrorbar(ax1, x, r["mean"], r["se"], **pgp.SAMPLED)
+
+            def update(r):                     # every refresh: move the artists, return the summary text
+                bars.update(x, r["mean"], r["se"])
+                return "exact  E[delta | s, a] = ...\nsampled ..."   # the notebook's notation, fixed columns
+            return update, [*bars.artists, ax2.yaxis]   # what update changes (redrawn on a cached background)
 
         def controls():                        # built only when a live widget is asked for
             return {"critic_error": slider("critic error", critic_error, 0.0, 2.0, 0.1)}
 
-        return Explorer(compute, {"critic_error": critic_error}, controls, title="...",
+        return Explorer(compute, {"critic_error": critic_error}, controls, title="...", draw=draw,
                         alt=lambda p: f"... critic error {p['critic_error']:.2f} ...")
+
+(Without `draw`, `compute(fig, **params)` draws the whole figure into the cleared figure and returns the text:
+simple, and fine for a figure that is cheap to draw.) Axis limits that change make the Axis a moving artist
+(its ticks are redrawn) and every data artist of that Axes too; a legend whose texts change is moving.
 
 In a notebook one cell shows it, once::
 
@@ -209,12 +223,19 @@ class Explorer:
         return [a.get_position(original=True) for a in scratch.axes]
 
     def update_html(self, **params) -> tuple[str, str]:
-        """What a control's callback sends: (summary as <pre>, figure as <img>) after `refresh(**params)`."""
+        """What a control's callback sends: (summary as <pre>, figure as <img>) after `refresh(**params)`.
+
+        The <img> carries data-pg-update="wall_ms wait_ms": this update's time in the kernel and, of it, the
+        time the kernel's thread was ready to run but waited for a CPU (Linux schedstat; "nan" elsewhere):
+        what a busy machine adds. The browser test reads it."""
+        t0, q0 = time.perf_counter(), _runqueue_wait()
         self.refresh(**params)
         t = time.perf_counter()
-        out = pre(self.text), self._img()
+        text = pre(self.text)
         self.timings["html"] = time.perf_counter() - t
-        return out
+        wall, wait = time.perf_counter() - t0, _runqueue_wait() - q0
+        self.timings.update(kernel=wall, kernel_wait=wait)
+        return text, self._img(data=f" data-pg-update='{1e3 * wall:.1f} {1e3 * wait:.1f}'")
 
     def alt_text(self) -> str:
         """The figure's description at the current params."""
@@ -235,8 +256,8 @@ class Explorer:
         head = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
         return f"<div class='pg-explorer'>{head}{pre(self.text)}{self._img(png)}</div>"
 
-    def _img(self, png: bytes | None = None) -> str:
-        return pgp.img_html(self.png if png is None else png, self.css_size, self.alt_text())
+    def _img(self, png: bytes | None = None, data: str = "") -> str:
+        return pgp.img_html(self.png if png is None else png, self.css_size, self.alt_text(), data=data)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         if not self.png:
@@ -292,6 +313,15 @@ class Explorer:
             parts.insert(0, W.HTML(f"<b>{html.escape(self.title)}</b>"))
         self._box = W.VBox(parts)
         return self._box
+
+
+def _runqueue_wait() -> float:
+    """Seconds this thread has spent ready to run but waiting for a CPU (Linux /proc schedstat), else nan."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) * 1e-9
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def _pin_axis_labels(artists, renderer) -> None:

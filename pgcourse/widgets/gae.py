@@ -74,7 +74,8 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
         pgp.bias_variance(ax1, LAMBDAS, r["bias2"], r["var"] / batch, current=(r["lam"], r["b2"], r["v"] / batch),
                           title=" ")
         b_line, v_line, mse_line, now_line, star = ax1.lines
-        pgp.gradient_markers(ax2, {"exact grad U": r["grad"], "exact E[g], lam = 0.00": r["Eg"],
+        ax1.get_legend().get_texts()[3].set_text("MSE at the chosen lambda")  # (the title and summary give it)
+        pgp.gradient_markers(ax2, {"exact grad U": r["grad"], "exact E[g], the chosen lambda": r["Eg"],
                                    f"sampled, {batch} episodes": r["g_small"]})
         ax1.set_xlim(ax1.get_xlim())
 
@@ -88,14 +89,12 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
             now_line.set_xdata([lam, lam])
             star.set_data([lam], [b2 + v_lam / batch])
             ax1.set_ylim(*_live.data_range(bias2, var, bias2 + var))
-            ax1.get_legend().get_texts()[3].set_text(f"MSE at lambda = {lam:.2f}")
             ax1.title.set_text(f"GAE, gamma = {gamma:.2f}, critic error {critic_error:.2f}, batch {batch}")
             ref, mid, smp = ax2.lines[:3]
             ref.set_ydata(np.ravel(grad))
             mid.set_ydata(np.ravel(Eg_lam))
             smp.set_ydata(np.ravel(r["g_small"]))
             ax2.set_ylim(*_live.data_range(grad, Eg_lam, r["g_small"], include=0.0))
-            ax2.get_legend().get_texts()[1].set_text(f"exact E[g], lam = {lam:.2f}")
             se = np.sqrt(v_lam / r["n_pool"])
             n_pool, g_mean = r["n_pool"], r["g_mean"]
             return (f"lam = {lam:.2f}  gamma = {gamma:.2f}  critic error = {critic_error:.2f}\n"
@@ -106,7 +105,7 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
                     f"{v_lam / batch:.4f}\n"
                     f"MSE of a {batch}-episode batch = {b2 + v_lam / batch:.4f}   cos(exact E[g], grad U) = "
                     f"{pg.cosine(Eg_lam, grad):.4f}")
-        moving = [ax1.yaxis, *ax1.lines, ax1.get_legend(), ax1.title, ax2.yaxis, *ax2.lines, ax2.get_legend()]
+        moving = [ax1.yaxis, *ax1.lines, ax1.title, ax2.yaxis, *ax2.lines]
         return update, moving
 
     def controls():

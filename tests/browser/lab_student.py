@@ -400,12 +400,7 @@ def _run_all_from_menu(page) -> None:
 # figure's <img> load event), once the kernel has gone busy and back to idle and the output has been quiet
 # for QUIET_MS. Nothing here knows the Python names of the explorers or of their parameters.
 
-LIMITS = {"median_ms": 150.0, "max_ms": 600.0, "first_ms": 1000.0}  # issue 13's targets (reported: "ok")
-# What the test asserts today: a regression ceiling, NOT the target. The explorers redraw their whole
-# matplotlib figure on every change (~70% of an update), so on 2 cores medians are 260-870 ms (issue 13
-# stays open until they update their artists in place). A control slower than this, or one that never
-# updates, fails the test.
-CEILING = {"median_ms": 1500.0, "max_ms": 3000.0, "first_ms": 6000.0}
+LIMITS = {"median_ms": 150.0, "max_ms": 600.0, "first_ms": 1000.0}  # issue 13's targets, asserted (column ok)
 QUIET_MS = 300.0
 
 CONTROL_SELECTOR = (".widget-slider, .widget-dropdown, .widget-toggle-button, .widget-checkbox, "
@@ -560,9 +555,19 @@ def _one_move(page, eid: int, cid: str, control, kind: str, direction: int, time
         page.evaluate(_DISARM_JS)
 
 
-def measure_control(page, eid: int, cid: str, kind: str, moves: int) -> list[float]:
-    """`moves` moves of one control; latency of each in ms. A slider keeps one direction (new values each
-    time, as a drag gives) and turns around at the end of its range."""
+# What the kernel reported for the update the explorer's figure shows (pgcourse.widgets.Explorer.update_html):
+# "wall_ms wait_ms", its time in the kernel and the part of it its thread waited, runnable, for a CPU.
+_KERNEL_JS = r"""(eid) => {
+  const img = document.querySelector(`[data-pg-explorer="${eid}"] .pg-figure img`);
+  const v = img ? img.getAttribute('data-pg-update') : null;
+  return v ? v.split(' ').map(parseFloat) : null;
+}"""
+
+
+def measure_control(page, eid: int, cid: str, kind: str, moves: int) -> list[tuple[float, float]]:
+    """`moves` moves of one control; (latency, kernel CPU wait) of each in ms. A slider keeps one direction
+    (new values each time, as a drag gives) and turns around at the end of its range. The wait is what the
+    kernel reported for the update shown (0 when it reported none)."""
     control = page.locator(f'[data-pg-control="{cid}"]')
     control.scroll_into_view_if_needed()
     direction = 1
@@ -579,7 +584,9 @@ def measure_control(page, eid: int, cid: str, kind: str, moves: int) -> list[flo
                 raise StudentError(f"control {cid} ({kind}) does not move in either direction: "
                                    f"{page.evaluate(_VALUE_JS, cid)}; {control.inner_html()[:600]}")
             continue
-        out.append(round(ms, 1))
+        kernel = page.evaluate(_KERNEL_JS, eid)
+        wait = kernel[1] if kernel and len(kernel) == 2 and kernel[1] == kernel[1] else 0.0   # nan -> 0
+        out.append((round(ms, 1), round(min(max(wait, 0.0), ms), 1)))
         turned = 0
         time.sleep(0.05)
     return out
@@ -601,8 +608,11 @@ def loadavg() -> float:
 def measure_explorers(page, path: str, moves: int = 5) -> list[dict]:
     """Every control of every explorer in the open notebook: the first move's latency, then `moves` more.
 
-    A control whose median or max misses LIMITS is measured once more (`moves` moves; a busy machine is the
-    usual cause) and the second measurement decides; both are kept. Returns one row per control."""
+    Each move's latency is also given net of the time the kernel's thread waited for a CPU during that update
+    (`_KERNEL_JS`: measured by the kernel itself, Linux schedstat; zero on a quiet machine): the targets apply
+    to that net latency (a loaded machine's allowance, per move, printed in column "wait"). A control whose
+    net median or max misses LIMITS is measured once more (`moves` moves) and the second measurement decides;
+    both are kept. Returns one row per control."""
     explorers = page.evaluate(_DISCOVER_JS, CONTROL_SELECTOR)
     rows = []
     for ex in explorers:
@@ -611,33 +621,44 @@ def measure_explorers(page, path: str, moves: int = 5) -> list[dict]:
             load = loadavg()
             first, *rest = measure_control(page, ex["explorer"], c["id"], c["kind"], moves + 1)
             row = {"notebook": path, "explorer": ex["title"] or f"explorer {ex['explorer']}", "control": c["name"],
-                   "kind": c["kind"], "first_ms": first, "moves_ms": rest, "median_ms": round(_median(rest), 1),
-                   "max_ms": max(rest), "loadavg": load, "retried": None}
-            if row["median_ms"] > LIMITS["median_ms"] or row["max_ms"] > LIMITS["max_ms"]:
+                   "kind": c["kind"], "loadavg": load, "retried": None, **_stats(first, rest)}
+            if row["net_median_ms"] > LIMITS["median_ms"] or row["net_max_ms"] > LIMITS["max_ms"]:
                 again = measure_control(page, ex["explorer"], c["id"], c["kind"], moves)
-                row["retried"] = {"moves_ms": rest, "median_ms": row["median_ms"], "max_ms": row["max_ms"],
-                                  "loadavg": load}
-                row.update(moves_ms=again, median_ms=round(_median(again), 1), max_ms=max(again), loadavg=loadavg())
-            row["ok"] = all(row[k] <= LIMITS[k] for k in LIMITS)
-            row["within_ceiling"] = all(row[k] <= CEILING[k] for k in CEILING)
+                row["retried"] = {k: row[k] for k in ("moves_ms", "wait_ms", "median_ms", "max_ms", "net_median_ms",
+                                                      "net_max_ms", "loadavg")}
+                row.update(_stats(first, again), loadavg=loadavg())
+            row["ok"] = all(row["net_" + k] <= LIMITS[k] for k in LIMITS)
             rows.append(row)
     return rows
 
 
+def _stats(first: tuple[float, float], rest: list[tuple[float, float]]) -> dict:
+    """A control's figures from (latency, kernel CPU wait) pairs: raw and net (latency - wait), ms."""
+    net = [round(ms - w, 1) for ms, w in rest]
+    return {"first_ms": first[0], "first_wait_ms": first[1], "net_first_ms": round(first[0] - first[1], 1),
+            "moves_ms": [ms for ms, _ in rest], "wait_ms": [w for _, w in rest],
+            "median_ms": round(_median([ms for ms, _ in rest]), 1), "max_ms": max(ms for ms, _ in rest),
+            "net_moves_ms": net, "net_median_ms": round(_median(net), 1), "net_max_ms": max(net)}
+
+
 def latency_table(rows: list[dict]) -> str:
     """The rows as a fixed-width text table."""
-    head = f"{'notebook':<30} {'control':<22} {'kind':<8} {'first':>7} {'median':>7} {'max':>7}  {'load':>5}  ok"
+    head = (f"{'notebook':<28} {'control':<20} {'kind':<8} {'first':>6} {'median':>6} {'max':>6} {'wait':>5}"
+            f"  {'net: first':>10} {'median':>6} {'max':>6}  {'load':>5}  ok")
     lines = [head, "-" * len(head)]
     for r in rows:
         flag = "yes" if r["ok"] else "NO"
         if r.get("retried"):
-            flag += f" (retried; first try median {r['retried']['median_ms']:.0f}, max {r['retried']['max_ms']:.0f})"
-        lines.append(f"{Path(r['notebook']).stem:<30} {r['control'][:22]:<22} {r['kind']:<8} {r['first_ms']:>7.0f} "
-                     f"{r['median_ms']:>7.0f} {r['max_ms']:>7.0f}  {r['loadavg']:>5.2f}  {flag}")
-    lines.append(f"limits (ms): median <= {LIMITS['median_ms']:.0f}, every move after the first <= "
-                 f"{LIMITS['max_ms']:.0f}, first use <= {LIMITS['first_ms']:.0f} (the targets, column ok); "
-                 f"asserted ceiling: median <= {CEILING['median_ms']:.0f}, max <= {CEILING['max_ms']:.0f}, "
-                 f"first <= {CEILING['first_ms']:.0f}")
+            flag += (f" (retried; first try net median {r['retried']['net_median_ms']:.0f}, "
+                     f"max {r['retried']['net_max_ms']:.0f})")
+        lines.append(f"{Path(r['notebook']).stem[:28]:<28} {r['control'][:20]:<20} {r['kind']:<8} "
+                     f"{r['first_ms']:>6.0f} {r['median_ms']:>6.0f} {r['max_ms']:>6.0f} {_median(r['wait_ms']):>5.0f}"
+                     f"  {r['net_first_ms']:>10.0f} {r['net_median_ms']:>6.0f} {r['net_max_ms']:>6.0f}"
+                     f"  {r['loadavg']:>5.2f}  {flag}")
+    lines.append(f"asserted (issue 13's targets, ms): median <= {LIMITS['median_ms']:.0f}, every move after the first "
+                 f"<= {LIMITS['max_ms']:.0f}, first use <= {LIMITS['first_ms']:.0f}, on the net latency: input to "
+                 f"updated output, minus the time the kernel waited for a CPU in that update (column wait, median "
+                 f"over the moves; 0 on a quiet machine)")
     return "\n".join(lines)
 
 
