@@ -57,10 +57,16 @@ for _m in _MODULES:
         if _chk.exercise == _m:
             globals()[_name] = getattr(_mod, _name)
 
-from .ex08_training_loop import TRAINING_SETTINGS, TRAINING_TARGET, training_case, training_problem  # noqa: E402
+from .ex08_training_loop import (  # noqa: E402
+    TRAINING_SCREEN,
+    TRAINING_SETTINGS,
+    TRAINING_TARGET,
+    training_case,
+    training_problem,
+)
 
 __doc__ = __doc__.format(table=registry_table())
 
 __all__ = ["CheckResult", "NOT_IMPLEMENTED", "TIME_LIMIT", "REGISTRY", "Checker", "Case", "Outcome", "Rng",
            "checker", "checkers_of", "compare_case", "exercises", *REGISTRY,
-           "training_problem", "training_case", "TRAINING_SETTINGS", "TRAINING_TARGET"]
+           "training_problem", "training_case", "TRAINING_SETTINGS", "TRAINING_TARGET", "TRAINING_SCREEN"]
