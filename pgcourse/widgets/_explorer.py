@@ -82,6 +82,12 @@ from .. import plots as pgp
 
 EXPLORERS: dict[str, Callable[[], Explorer]] = {}
 
+_ACTIVITY = {"updating": 0, "last": 0.0}
+"""Explorer updates in progress and when the last one ended (time.monotonic): `Precomputed` works in between."""
+IDLE_S = 0.3
+"""`Precomputed` starts a key only when no explorer has updated for this long: it works while the student
+reads, and never slows a move (a thread computing numbers beside an update would hold the GIL half the time)."""
+
 
 def register(name: str):
     """Decorator: record a no-argument explorer factory for notebook `name` (its file stem, e.g.
@@ -149,14 +155,19 @@ class Explorer:
             raise TypeError(f"unknown parameter(s) {sorted(unknown)}; this explorer takes {sorted(self.defaults)}")
         self.params.update(params)
         T = self.timings = {}
-        t = time.perf_counter()
-        if self.draw is None:
-            self._refresh_redrawn(T, t)
-        else:
-            self._refresh_retained(T, t)
-        t = time.perf_counter()
-        self.png = pgp.png_rgba(self.fig.canvas.buffer_rgba())
-        T["png"] = time.perf_counter() - t
+        _ACTIVITY["updating"] += 1
+        try:
+            t = time.perf_counter()
+            if self.draw is None:
+                self._refresh_redrawn(T, t)
+            else:
+                self._refresh_retained(T, t)
+            t = time.perf_counter()
+            self.png = pgp.png_rgba(self.fig.canvas.buffer_rgba())
+            T["png"] = time.perf_counter() - t
+        finally:
+            _ACTIVITY["updating"] -= 1
+            _ACTIVITY["last"] = time.monotonic()
         return self.text
 
     def _refresh_redrawn(self, T, t):
@@ -410,8 +421,9 @@ def cached(f=None, *, maxsize: int = 64):
 
 class Precomputed:
     """f(*key) for a list of keys, computed ahead in one background (daemon) thread, in order, while the
-    student reads; `get(*key)` returns the value, waiting if the thread is computing that key right now,
-    computing it at once if the thread has not reached it (or it was never listed). Every key's value is
+    student reads (between explorer updates: IDLE_S); `get(*key)` returns the value, waiting if the thread is
+    computing that key right now, computing it at once if the thread has not reached it (or it was never
+    listed). Every key's value is
     what f(*key) returns called directly (f must be deterministic: seeded rngs), so the order does not
     matter. Results are kept (no eviction: list only what fits in memory). known: {key: value} already
     computed (a 1-tuple key may be given as its element)."""
@@ -464,6 +476,8 @@ class Precomputed:
 
     def _work(self):
         while True:
+            while _ACTIVITY["updating"] or time.monotonic() - _ACTIVITY["last"] < IDLE_S:
+                time.sleep(0.05)  # an explorer is being moved: wait for a pause
             with self._lock:
                 if not self._todo:
                     self._worker = None

@@ -557,6 +557,11 @@ def _one_move(page, eid: int, cid: str, control, kind: str, direction: int, time
 
 # What the kernel reported for the update the explorer's figure shows (pgcourse.widgets.Explorer.update_html):
 # "wall_ms wait_ms", its time in the kernel and the part of it its thread waited, runnable, for a CPU.
+_SUMMARY_JS = r"""(eid) => {
+  const s = document.querySelector(`[data-pg-explorer="${eid}"] .pg-summary`);
+  return s ? s.textContent : null;
+}"""
+
 _KERNEL_JS = r"""(eid) => {
   const img = document.querySelector(`[data-pg-explorer="${eid}"] .pg-figure img`);
   const v = img ? img.getAttribute('data-pg-update') : null;
@@ -619,9 +624,13 @@ def measure_explorers(page, path: str, moves: int = 5) -> list[dict]:
         page.locator(f'[data-pg-explorer="{ex["explorer"]}"]').scroll_into_view_if_needed()
         for c in ex["controls"]:
             load = loadavg()
-            first, *rest = measure_control(page, ex["explorer"], c["id"], c["kind"], moves + 1)
+            before = page.evaluate(_SUMMARY_JS, ex["explorer"])
+            first, *rest = measure_control(page, ex["explorer"], c["id"], c["kind"], 1)
+            changed = page.evaluate(_SUMMARY_JS, ex["explorer"]) != before   # the first move updated the summary
+            first, *rest = first, *measure_control(page, ex["explorer"], c["id"], c["kind"], moves)
             row = {"notebook": path, "explorer": ex["title"] or f"explorer {ex['explorer']}", "control": c["name"],
-                   "kind": c["kind"], "loadavg": load, "retried": None, **_stats(first, rest)}
+                   "kind": c["kind"], "loadavg": load, "retried": None, "summary_changed": changed,
+                   **_stats(first, rest)}
             if row["net_median_ms"] > LIMITS["median_ms"] or row["net_max_ms"] > LIMITS["max_ms"]:
                 again = measure_control(page, ex["explorer"], c["id"], c["kind"], moves)
                 row["retried"] = {k: row[k] for k in ("moves_ms", "wait_ms", "median_ms", "max_ms", "net_median_ms",
