@@ -100,3 +100,11 @@ def test_training_case_is_screened_at_the_given_seeds():
     for s in seeds:
         th = _ref_train(mdp, pol, theta0, kw["n_iters"], kw["lr"], kw["n_episodes"], kw["horizon"], s)
         assert _gap_closed(mdp, pol, th, U0, U_star) >= checks.TRAINING_SCREEN > checks.TRAINING_TARGET
+
+
+def test_a_near_miss_by_a_factor_close_to_one_gets_the_near_hint():
+    """At this seed the truncated series is 0.9999 times the visits everywhere: the near hint names it (the
+    'off by a constant factor' message used to win)."""
+    from test_checks import _series_visits
+    r = checks.check_discounted_visits(_series_visits, seed=307815121, quiet=True)
+    assert not r.passed and "truncated series" in r.message and "constant factor" not in r.message, r.message
