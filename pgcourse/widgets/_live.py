@@ -305,3 +305,10 @@ class LiveHistogram:
     def artists(self) -> list:
         return [self.ax.xaxis, self.ax.yaxis, self.stairs, self.mean] + [a for a in (self.exact, self.expected)
                                                                          if a is not None]
+
+
+def title_of(ax):
+    """The Text of an Axes' title as `pgcourse.plots` placed it: the left title above a legend
+    (`legend_above`), else the centred one; set its text to retitle the Axes without moving it."""
+    left = ax._left_title  # matplotlib's Text for set_title(loc="left")
+    return left if left.get_text() else ax.title

@@ -68,7 +68,7 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
         def update(r):
             baseline, n_episodes, m, se, seen = r["baseline"], r["n"], r["m"], r["se"], r["seen"]
             comps.update(exact, m, se, expected[baseline])
-            ax1.title.set_text(f"REINFORCE, baseline {baseline}, N = {n_episodes}")
+            _live.title_of(ax1).set_text(f"REINFORCE, baseline {baseline}, N = {n_episodes}")
             hist.update(r["counts"], r["edges"], r["mean_j"], exact[j], expected[baseline][j])
             tr, tr_none = r["tr"], r["tr_none"]
             return "\n".join([
@@ -81,7 +81,7 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
                 (f"variance    trace Cov(per-episode estimate) = {tr:.3f}   (no baseline: {tr_none:.3f},"
                  f" ratio {tr / tr_none:.3f})"),
             ])
-        return update, [*comps.artists, ax1.title, *hist.artists]
+        return update, [*comps.artists, _live.title_of(ax1), *hist.artists]
 
     def controls():
         return {"baseline": dropdown("baseline", BASELINES_03, "V(s)"),

@@ -114,7 +114,7 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
             for a in (h1[3], t1[3]):
                 a.set_visible(tau > 0)
             ax1.set_ylim(*_live.data_range(U, U_o, [U_star] + ([U_of_opt] if tau > 0 else [])))
-            ax1.title.set_text(f"lr {lr:g}, tau {tau:g}")
+            _live.title_of(ax1).set_text(f"lr {lr:g}, tau {tau:g}")
             chosen2.set_ydata(np.log10(np.maximum(U_tau_star - U_tau, floor)))
             other2.set_ydata(np.log10(np.maximum(U_tau_star - U_tau_o, floor)))
             ax2.set_ylim(-12.5, np.log10(2 * max(U_tau_star - U_tau[0], 1.0)))
@@ -130,7 +130,7 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
                     f"after {N_ITERS_10}: U* - U = {U_star - U[-1]:.2e}   U*_tau - U_tau = "
                     f"{max(U_tau_star - U_tau[-1], 0.0):.2e}\n"
                     f"regularisation bias U* - U(pi*_tau) = {U_star - U_of_opt:.4f}" + warn)
-        moving = [ax1.yaxis, *ax1.lines, leg1, ax1.title, ax2.yaxis, chosen2, other2, leg2]
+        moving = [ax1.yaxis, *ax1.lines, leg1, _live.title_of(ax1), ax2.yaxis, chosen2, other2, leg2]
         return update, moving
 
     def controls():

@@ -89,7 +89,7 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
             now_line.set_xdata([lam, lam])
             star.set_data([lam], [b2 + v_lam / batch])
             ax1.set_ylim(*_live.data_range(bias2, var, bias2 + var))
-            ax1.title.set_text(f"GAE, gamma = {gamma:.2f}, critic error {critic_error:.2f}, batch {batch}")
+            _live.title_of(ax1).set_text(f"GAE, gamma = {gamma:.2f}, critic error {critic_error:.2f}, batch {batch}")
             ref, mid, smp = ax2.lines[:3]
             ref.set_ydata(np.ravel(grad))
             mid.set_ydata(np.ravel(Eg_lam))
@@ -105,7 +105,7 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
                     f"{v_lam / batch:.4f}\n"
                     f"MSE of a {batch}-episode batch = {b2 + v_lam / batch:.4f}   cos(exact E[g], grad U) = "
                     f"{pg.cosine(Eg_lam, grad):.4f}")
-        moving = [ax1.yaxis, *ax1.lines, ax1.title, ax2.yaxis, *ax2.lines]
+        moving = [ax1.yaxis, *ax1.lines, _live.title_of(ax1), ax2.yaxis, *ax2.lines]
         return update, moving
 
     def controls():

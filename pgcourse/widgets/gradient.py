@@ -50,14 +50,15 @@ def gradient_explorer(theta_scale=1.0, n_episodes=10000, seed=0) -> Explorer:
 
         def update(r):
             bars.update(r["exact"][live], r["est"][live], r["se"][live])
-            ax.title.set_text(f"exact vs sampled gradient, theta = {r['theta_scale']:.2f} * direction, N = {r['n']}")
+            _live.title_of(ax).set_text(f"exact vs sampled gradient, theta = {r['theta_scale']:.2f} * direction, "
+                                        f"N = {r['n']}")
             n, z = r["n"], r["z"]
             return (f"exact    |grad U| = {r['norm_exact']:.4f}\n"
                     f"sampled  |g_hat|  = {r['norm_est']:.4f}   cosine(exact, sampled) = {r['cos']:.3f}\n"
                     f"relative error |g_hat - grad U| / |grad U| = {r['rel']:.3f}  (N = {n})\n"
                     f"bars: mean +- 1.96 s.e. over the N per-episode estimates; "
                     f"max |z| over the {z.size} components = {z.max():.2f}")
-        return update, [*bars.artists, ax.title]
+        return update, [*bars.artists, _live.title_of(ax)]
 
     def controls():
         return {"theta_scale": slider("theta scale", theta_scale, -2.0, 2.0, 0.25),

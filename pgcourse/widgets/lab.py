@@ -48,35 +48,29 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2)
-        pgp.cosine_vs_n(ax1, r["all"], highlight=r["estimator"], current=r["n"])
+        pgp.cosine_vs_n(ax1, r["all"], highlight=None, current=r["n"], title=" ")
+        # the legend names the estimators once; the chosen one is the thick line, named in the title
         curves, now = ax1.lines[:len(names)], ax1.lines[len(names)]
         lo, hi = ax1.get_xlim()
         ax1.set_xlim(min(lo, 9.0), max(hi, 5500.0))  # the slider's whole range (10 to 5000)
         grad = lab["grad"]
-        # the longest labels the legend holds (its columns are chosen for them)
-        longest = max(names, key=len)
-        pgp.component_scatter(ax2, grad, {f"{longest}, first 5000 episodes": r["g_n"],
-                                          f"{longest}, mean of {len(r['sc'].samples)}": r["sc"].mean})
+        pgp.component_scatter(ax2, grad, {"the first n episodes": r["g_n"],
+                                          f"all {len(r['sc'].samples)} episodes": r["sc"].mean})
         first, mean, diag = ax2.lines
         x = np.ravel(grad)
 
         def update(r):
             estimator, n_episodes, sc, g_n, eb = r["estimator"], r["n"], r["sc"], r["g_n"], r["eb"]
-            texts = ax1.get_legend().get_texts()
-            for line, name, t in zip(curves, names, texts, strict=True):
+            for line, name in zip(curves, names, strict=True):
                 line.set_linewidth(3.0 if name == estimator else 1.2)
-                t.set_text(name + (" (chosen)" if name == estimator else ""))
-            for k, h in enumerate(ax1.get_legend().get_lines()):
-                h.set_linewidth(3.0 if names[k] == estimator else 1.2)
+            _live.title_of(ax1).set_text(f"cosine(estimate, exact grad U); thick: {estimator}")
             now.set_xdata([n_episodes, n_episodes])
             first.set_ydata(np.ravel(g_n))
             mean.set_ydata(np.ravel(sc.mean))
             lo, hi = _live.data_range(x, g_n, sc.mean, pad=0.0)
             diag.set_data([lo, hi], [lo, hi])
             ax2.set_ylim(*_live.data_range(x, g_n, sc.mean))
-            t2 = ax2.get_legend().get_texts()
-            t2[0].set_text(f"{estimator}, first {n_episodes} episodes")
-            t2[1].set_text(f"{estimator}, mean of {len(sc.samples)}")
+            _live.title_of(ax2).set_text(f"{estimator}: estimate vs exact, per component")
             eb_txt = f"{eb:.4f}" if eb is not None else "n/a (no exact expression for this estimator)"
             return (f"{estimator}  (critic: TD(0) from 200 episodes)\n"
                     f"exact   |grad U| = {np.linalg.norm(grad):.4f}   exact |E[g] - grad U| = {eb_txt}\n"
@@ -85,7 +79,7 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
                     f"first {n_episodes} episodes: |g - grad U| = {np.linalg.norm(g_n - grad):.4f}   cos = "
                     f"{pg.cosine(g_n, grad):.4f}   expected |error|^2 ~ bias^2 + var/n = "
                     f"{sc.bias_norm ** 2 + sc.variance / n_episodes:.4f}")
-        moving = [*curves, now, ax1.get_legend(), ax2.yaxis, first, mean, diag, ax2.get_legend()]
+        moving = [*curves, now, _live.title_of(ax1), ax2.yaxis, first, mean, diag, _live.title_of(ax2)]
         return update, moving
 
     def controls():

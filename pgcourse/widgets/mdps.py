@@ -47,16 +47,16 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
                                vmax=1.0)
         curve = _live.LiveRunningMean(ax2, *r["running"], r["U"], label="mean of sampled G_0",
                                     ylabel="return from the start", title="sampled returns vs exact V(start)",
-                                    xlim=(1, n_max))
+                                    xlim=(1, n_max), ylim=(-1.1, 1.1))  # every return is in [-1, 1]
 
         def update(r):
             heat.update(r["V"])
-            ax1.title.set_text(f"exact V, gamma = {r['gamma']:.2f}, slip = {r['slip']:.2f}")
+            _live.title_of(ax1).set_text(f"exact V, gamma = {r['gamma']:.2f}, slip = {r['slip']:.2f}")
             curve.update(*r["running"], r["U"])
             return (f"exact    V(start) = {r['U']:.4f}\n"
                     f"sampled  mean G_0 = {r['mean']:.4f} +- {r['se']:.4f}  (N = {r['N']}, "
                     f"mean episode length {r['length']:.2f})")
-        return update, [*heat.artists, ax1.title, *curve.artists]
+        return update, [*heat.artists, _live.title_of(ax1), *curve.artists]
 
     def controls():
         return {"gamma": slider("gamma", gamma, 0.5, 0.99, 0.01),
@@ -104,11 +104,11 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
         def update(r):
             exact.update(r["d"], vmax=r["vmax"])
             sampled.update(r["d_hat"], vmax=r["vmax"])
-            ax2.title.set_text(f"sampled frequencies, N = {r['N']}")
+            _live.title_of(ax2).set_text(f"sampled frequencies, N = {r['N']}")
             return (f"exact    d(start) = {r['d'][s0]:.4f}   sampled  d(start) = {r['d_hat'][s0]:.4f}\n"
                     f"total variation distance 1/2 sum |d - d_hat| = {r['tv']:.4f}  "
                     f"(gamma = {r['gamma']:.2f}, N = {r['N']})")
-        return update, [*exact.artists, *sampled.artists, ax2.title, cb.long_axis]
+        return update, [*exact.artists, *sampled.artists, _live.title_of(ax2), cb.long_axis]
 
     def controls():
         return {"gamma": slider("gamma", gamma, 0.0, 0.99, 0.01),

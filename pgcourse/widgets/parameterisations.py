@@ -49,7 +49,7 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
         def update(r):
             sigma, n_samples, baseline, b, m, se = r["sigma"], r["n"], r["baseline"], r["b"], r["m"], r["se"]
             hist.update(r["counts"], r["edges"], m, exact)
-            ax1.title.set_text(f"{n_samples} single-sample estimates, sigma = {sigma:.2f}")
+            _live.title_of(ax1).set_text(f"{n_samples} single-sample estimates, sigma = {sigma:.2f}")
             marker.set_xdata([np.log10(sigma)] * 2)
             dot.set_data([np.log10(sigma)], [np.log10(r["v_s"])])
             v_exact = r["v_exact"]
@@ -62,7 +62,7 @@ def gaussian_score_explorer(theta: float = 0.0, a_star: float = 1.0, n_max: int 
                 f"exact   Var(one estimate) = {v_exact:.2f}   sampled = {r['v_s']:.2f}",
                 f"exact   s.e. of the mean  = {np.sqrt(v_exact / n_samples):.4f}",
             ])
-        return update, [*hist.artists, ax1.title, marker, dot]
+        return update, [*hist.artists, _live.title_of(ax1), marker, dot]
 
     def controls():
         return {"sigma": slider("sigma", 0.5, 0.05, 2.0, 0.05),

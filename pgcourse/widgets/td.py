@@ -65,7 +65,7 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
             bars.update(A, y, 2 * se[live].ravel())
             ax1.set_ylim(*_live.data_range(y - 2 * np.nan_to_num(se[live].ravel()), y + 2 * np.nan_to_num(
                 se[live].ravel()), h, A))
-            ax1.title.set_text(f"E[delta | s, a], critic error {critic_error:.2f}, N = {n_episodes}")
+            _live.title_of(ax1).set_text(f"E[delta | s, a], critic error {critic_error:.2f}, N = {n_episodes}")
             ac.set_ydata(np.ravel(g_ac))
             sampled.set_ydata(np.ravel(g_hat))
             ax2.set_ylim(*_live.data_range(grad, g_ac, g_hat, include=0.0))
@@ -77,7 +77,8 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
                     f"  (max |z| = {z.max():.2f}, min count {int(cnt[live].min())})\n"
                     f"exact  |E[g_AC] - grad U| = {np.linalg.norm(g_ac - grad):.4f}   cos = {cos_ac:.4f}\n"
                     f"sampled |g_AC - grad U| = {np.linalg.norm(g_hat - grad):.4f}   cos = {cos_hat:.4f}")
-        moving = [ax1.yaxis, diag, crosses, *bars.artists, ax1.title, ax2.yaxis, *ax2.lines, ax2.get_legend()]
+        moving = [ax1.yaxis, diag, crosses, *bars.artists, _live.title_of(ax1), ax2.yaxis, *ax2.lines,
+                  ax2.get_legend()]
         return update, moving
 
     def controls():
