@@ -6,6 +6,7 @@ import numpy as np
 import pgcourse as pg
 import pgcourse.plots as pgp
 
+from . import _live
 from ._explorer import Explorer, Precomputed, axes, cached, register, slider, toggle
 
 N_CHOICES_05 = (1, 2, 5, 10, 20, 50)
@@ -62,34 +63,40 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
     lo0 = min(float(exact_U.min()), float(u_star))
     span = float(u_star) - lo0
 
+    def heading(n_episodes, baseline):
+        return "REINFORCE" + (" + baseline V" if baseline else "") + f", N = {n_episodes}"
+
+    n_max = max(N_CHOICES_05) * n_iters
+
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2, sharey=True)
-        name = "REINFORCE + baseline V"
-        label = f"{name}, N = {r['n']}"
+        # the legends and axes never change (text is the costly part of a redraw): what was chosen is in the
+        # right panel's title; episodes used on a log axis fixed for every N (iteration 0 uses none: not shown)
+        label = "sampled"
         pgp.learning_curves(ax1, {"exact gradient": exact_U, label: r["U"]}, optimum=u_star,
                             title="exact U of the iterates")
-        eps = np.arange(n_iters + 1) * r["n"]
-        pgp.learning_curves(ax2, {label: r["U"]}, x=eps, optimum=u_star, xlabel="episodes used",
-                            title="the same runs against episodes used", first_color=1)
+        eps = np.arange(1, n_iters + 1) * r["n"]
+        pgp.learning_curves(ax2, {label: r["U"][:, 1:]}, x=eps, optimum=u_star, xlabel="episodes used (log scale)",
+                            title=heading(r["n"], r["baseline"]) + ": against episodes used", first_color=1)
+        ax2.set_xscale("log")
+        ax2.set_xlim(1, n_max)
         runs1, runs2 = ax1.lines[1:1 + len(seeds)], ax2.lines[:len(seeds)]
         mean1, mean2 = ax1.lines[1 + len(seeds)], ax2.lines[len(seeds)]
         # one y range for every N and baseline (the runs start at U_0 = U(theta_0), exact ascent's lowest point)
         ax1.set_ylim(lo0 - 0.1 * span, float(u_star) + 0.05 * span)
-        moving = [*runs1, mean1, ax1.get_legend(), ax2.xaxis, *runs2, mean2, ax2.get_legend()]
+        title2 = _live.title_of(ax2)
+        moving = [*runs1, mean1, *runs2, mean2, title2]
 
         def update(r):
             U, n_episodes, baseline, k = r["U"], r["n"], r["baseline"], r["k"]
             name = "REINFORCE" + (" + baseline V" if baseline else "")
-            eps = np.arange(n_iters + 1) * n_episodes
+            eps = np.arange(1, n_iters + 1) * n_episodes
             for u, a, b in zip(U, runs1, runs2, strict=True):
                 a.set_ydata(u)
-                b.set_data(eps, u)
+                b.set_data(eps, u[1:])
             mean1.set_ydata(r["mean"])
-            mean2.set_data(eps, r["mean"])
-            label = name + f", N = {n_episodes} (mean of {len(seeds)})"
-            for ax in (ax1, ax2):
-                ax.get_legend().get_texts()[1 if ax is ax1 else 0].set_text(label)
-            ax2.set_xlim(0, eps[-1])
+            mean2.set_data(eps, r["mean"][1:])
+            title2.set_text(heading(n_episodes, baseline) + ": against episodes used")
             return "\n".join([
                 (f"{name}, N = {n_episodes} episodes / iteration, lr = {lr}, {len(seeds)} seeds; "
                  f"optimal U* = {u_star:.4f}"),
@@ -110,7 +117,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
         name = "REINFORCE" + (" with baseline V" if p["baseline"] else "")
         return (f"Left: exact U of the iterates against the iteration for exact gradient ascent and for {name} with "
                 f"N = {p['n_episodes']} episodes per iteration ({len(seeds)} seeds), the optimum U* dashed. Right: "
-                f"the same sampled curves against the number of episodes used.")
+                f"the same sampled curves against the number of episodes used, on a log scale.")
 
     ex = Explorer(compute, {"n_episodes": 10, "baseline": True}, controls,
                   title="REINFORCE learning curves vs exact gradient ascent", alt=alt, draw=draw)
