@@ -77,7 +77,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
                             title="exact U of the iterates")
         eps = np.arange(1, n_iters + 1) * r["n"]
         pgp.learning_curves(ax2, {label: r["U"][:, 1:]}, x=eps, optimum=u_star, xlabel="episodes used (log scale)",
-                            title=heading(r["n"], r["baseline"]) + ": against episodes used", first_color=1)
+                            title=heading(r["n"], r["baseline"]), first_color=1)
         ax2.set_xscale("log")
         ax2.set_xlim(1, n_max)
         runs1, runs2 = ax1.lines[1:1 + len(seeds)], ax2.lines[:len(seeds)]
@@ -96,7 +96,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
                 b.set_data(eps, u[1:])
             mean1.set_ydata(r["mean"])
             mean2.set_data(eps, r["mean"][1:])
-            title2.set_text(heading(n_episodes, baseline) + ": against episodes used")
+            title2.set_text(heading(n_episodes, baseline))
             return "\n".join([
                 (f"{name}, N = {n_episodes} episodes / iteration, lr = {lr}, {len(seeds)} seeds; "
                  f"optimal U* = {u_star:.4f}"),
