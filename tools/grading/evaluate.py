@@ -53,7 +53,6 @@ class Evaluation:
     parts: list[PartResult] = field(default_factory=list)
     error: str | None = None  # the whole submission could not be run (sandbox failure)
     seconds: float = 0.0
-    sandbox_cpu: float = 0.0  # CPU seconds the sandbox reported (its share of one student's; benchmark only)
 
 
 def reason_of(message: str) -> str:
@@ -185,7 +184,6 @@ def evaluate_student(notebooks: list[tuple[list[str], str]], student: str, secre
         evs[k].parts.append(res)
     for ev in evs:
         ev.seconds = (time.monotonic() - t0) / len(evs)
-        ev.sandbox_cpu = cpu / len(evs)
     return evs
 
 
