@@ -400,10 +400,7 @@ def _run_all_from_menu(page) -> None:
 # figure's <img> load event), once the kernel has gone busy and back to idle and the output has been quiet
 # for QUIET_MS. Nothing here knows the Python names of the explorers or of their parameters.
 
-LIMITS = {"median_ms": 150.0, "max_ms": 600.0, "first_ms": 1000.0}  # issue 13's targets (column ok), reported
-# Asserted: a regression ceiling. The targets are for a quiet machine; a CI machine of 2 cores running the Lab
-# server, Chromium and the kernel missed them on 2 of 28 controls in one run (net medians within ~10 % of 150).
-CEILING = {"median_ms": 400.0, "max_ms": 3000.0, "first_ms": 3000.0}
+LIMITS = {"median_ms": 150.0, "max_ms": 600.0, "first_ms": 1000.0}  # issue 13's targets, asserted (column ok)
 QUIET_MS = 300.0
 
 CONTROL_SELECTOR = (".widget-slider, .widget-dropdown, .widget-toggle-button, .widget-checkbox, "
@@ -488,11 +485,28 @@ _ARM_JS = r"""([eid, cid]) => {
   return true;
 }"""
 
-_POLL_JS = r"""() => {
-  const L = window.__pgLatency; const st = L.st; const t = performance.now();
-  const last = st.marks.length ? st.marks[st.marks.length - 1] : null;
-  return {t, t0: st.t0, busy: st.busy, idle: st.idle, last, n: st.marks.length, what: st.what.slice(-6)};
-}"""
+# Wait, in the page, for the armed move to settle: the kernel busy and back to idle, an output change, and
+# QUIET_MS without another; or for `give_up` ms with no sign of the move (no input event or no kernel busy:
+# the control did not move). One evaluate per move: the test polls nothing while the update is being drawn
+# (a round trip to the page every few ms would take the renderer's main thread from the update it times).
+_SETTLE_JS = r"""([quiet, giveUp, timeout]) => new Promise(resolve => {
+  const L = window.__pgLatency; const st = L.st; const start = performance.now();
+  const state = (settled) => {
+    const last = st.marks.length ? st.marks[st.marks.length - 1] : null;
+    return {settled, t: performance.now(), t0: st.t0, busy: st.busy, idle: st.idle, last, n: st.marks.length,
+            what: st.what.slice(-6)};
+  };
+  const check = () => {
+    const t = performance.now();
+    const last = st.marks.length ? st.marks[st.marks.length - 1] : null;
+    if (st.t0 !== null && st.idle !== null && last !== null && t - Math.max(st.idle, last) >= quiet)
+      return resolve(state(true));
+    if (t - start > giveUp && st.busy === null) return resolve(state(false));
+    if (t - start > timeout) return resolve(state(false));
+    setTimeout(check, 50);
+  };
+  setTimeout(check, 50);
+})"""
 
 _DISARM_JS = "() => { if (window.__pgLatency) window.__pgLatency.done(); window.__pgLatency = null; }"
 
@@ -539,21 +553,18 @@ def _one_move(page, eid: int, cid: str, control, kind: str, direction: int, time
     page.evaluate(_ARM_JS, [eid, cid])
     try:
         _press(page, control, kind, direction)
-        deadline = time.monotonic() + timeout
-        moved_check = time.monotonic() + 1.0
-        while True:
-            p = page.evaluate(_POLL_JS)
-            if p["t0"] is not None and p["idle"] is not None and p["last"] is not None:
-                settled_at = max(p["idle"], p["last"])
-                if p["t"] - settled_at >= QUIET_MS:
-                    return p["last"] - p["t0"], before, page.evaluate(_VALUE_JS, cid)
-            if time.monotonic() > moved_check and p["busy"] is None and page.evaluate(_VALUE_JS, cid) == before:
-                return None, before, before        # the control did not move (a slider at its end)
-            if time.monotonic() > deadline:
-                raise StudentError(f"control {cid} ({kind}) moved but the explorer's output did not update "
-                                   f"within {timeout:.0f} s (kernel busy at {p['busy']}, idle at {p['idle']}, "
-                                   f"{p['n']} output changes)")
-            time.sleep(0.03)
+        p = page.evaluate(_SETTLE_JS, [QUIET_MS, 1000.0, 1e3 * timeout])
+        if p["settled"]:
+            return p["last"] - p["t0"], before, page.evaluate(_VALUE_JS, cid)
+        if p["busy"] is None and page.evaluate(_VALUE_JS, cid) == before:
+            return None, before, before            # the control did not move (a slider at its end)
+        if p["busy"] is None:                      # it moved, the kernel has not started yet: wait on
+            p = page.evaluate(_SETTLE_JS, [QUIET_MS, 1e3 * timeout, 1e3 * timeout])
+            if p["settled"]:
+                return p["last"] - p["t0"], before, page.evaluate(_VALUE_JS, cid)
+        raise StudentError(f"control {cid} ({kind}) moved but the explorer's output did not update "
+                           f"within {timeout:.0f} s (kernel busy at {p['busy']}, idle at {p['idle']}, "
+                           f"{p['n']} output changes)")
     finally:
         page.evaluate(_DISARM_JS)
 
@@ -566,7 +577,7 @@ _SUMMARY_JS = r"""(eid) => {
 }"""
 
 _KERNEL_JS = r"""(eid) => {
-  const img = document.querySelector(`[data-pg-explorer="${eid}"] .pg-figure img`);
+  const img = document.querySelector(`[data-pg-explorer="${eid}"] img.pg-figure`);
   const v = img ? img.getAttribute('data-pg-update') : null;
   return v ? v.split(' ').map(parseFloat) : null;
 }"""
@@ -640,7 +651,6 @@ def measure_explorers(page, path: str, moves: int = 5) -> list[dict]:
                                                       "net_max_ms", "loadavg")}
                 row.update(_stats(first, again), loadavg=loadavg())
             row["ok"] = all(row["net_" + k] <= LIMITS[k] for k in LIMITS)
-            row["within_ceiling"] = all(row["net_" + k] <= CEILING[k] for k in CEILING)
             rows.append(row)
     return rows
 
@@ -671,8 +681,7 @@ def latency_table(rows: list[dict]) -> str:
     met = sum(bool(r["ok"]) for r in rows)
     lines.append(f"issue 13's targets (column ok, ms): median <= {LIMITS['median_ms']:.0f}, every move after the first "
                  f"<= {LIMITS['max_ms']:.0f}, first use <= {LIMITS['first_ms']:.0f}: met by {met} of {len(rows)}; "
-                 f"asserted: the ceiling median <= {CEILING['median_ms']:.0f}, max <= {CEILING['max_ms']:.0f}, first "
-                 f"<= {CEILING['first_ms']:.0f}; all on the net latency: input to updated output, minus the time "
+                 f"on the net latency: input to updated output, minus the time "
                  f"the kernel waited for a CPU in that update (column wait, median over the moves; 0 on a quiet "
                  f"machine)")
     return "\n".join(lines)

@@ -11,12 +11,12 @@ like the repository (notebooks/ inside), with the default URL `make course` pass
   (pgcourse.widgets.Explorer: sliders, dropdowns, toggles, found in the DOM, not by Python name) six times
   and time each move from the input event to the explorer's updated output, in the page. The first move
   of a control is its first use; the median and the max of the five after it are the control's latency.
-  Reported per control (column ok): issue 13's targets (`lab_student.LIMITS`): median <= 150 ms, every move
-  after the first <= 600 ms, first use <= 1 s; asserted: the regression ceiling `lab_student.CEILING`; both on
-  the net latency: each move's latency minus the time the kernel's
-  thread waited, runnable, for a CPU during that update (the kernel measures it, Linux schedstat, and puts it
-  on the figure it sends; zero on a quiet machine; the table prints it, column wait). A control over the
-  median/max target is measured once more (a loaded machine) and both measurements are kept.
+  Asserted per control (column ok): issue 13's targets (`lab_student.LIMITS`): median <= 150 ms, every move
+  after the first <= 600 ms, first use <= 1 s, on the net latency: each move's latency minus the time the
+  kernel's thread waited, runnable, for a CPU during that update (the kernel measures it, Linux schedstat, and
+  puts it on the figure it sends; zero on a quiet machine; the table prints it, column wait). A control over
+  the median/max target is measured once more (a loaded machine) and the second measurement decides; both
+  are kept.
   The table goes to build/latency.json (and build/latency.txt, printed at the end of the run).
 
 A screenshot of each notebook after the interaction goes to build/browser/. Everything runs on a temporary
@@ -141,7 +141,7 @@ def write_latency(rows: list[dict], lab_python: Path) -> None:
     if not rows:
         return
     BUILD.mkdir(parents=True, exist_ok=True)
-    doc = {"limits_ms": ls.LIMITS, "ceiling_ms": ls.CEILING,
+    doc = {"limits_ms": ls.LIMITS,
            "asserted_on": "net latency = latency - kernel CPU wait (per move)",
            "moves_after_first": 5, "cpus": os.cpu_count(),
            "python": platform.python_version(), "lab_python": str(lab_python),
@@ -191,5 +191,5 @@ def test_student_runs_notebook_and_moves_every_control(lab, notebook):
     assert shot.exists()
     unchanged = [r["control"] for r in report["latency"] if not r["summary_changed"]]
     assert not unchanged, f"the first move of {unchanged} did not change the explorer's summary"
-    slow = [r for r in report["latency"] if not r["within_ceiling"]]
-    assert not slow, "controls over the latency ceiling:\n" + ls.latency_table(slow)
+    slow = [r for r in report["latency"] if not r["ok"]]
+    assert not slow, "controls over issue 13's latency targets:\n" + ls.latency_table(slow)
