@@ -25,6 +25,18 @@ def _pair(rng, mdp):
     return pol, t0, t0 + rng.normal(size=(mdp.S, mdp.A))
 
 
+def _surrogate_cases(rng, n: int, equal_at: int):
+    """n cases of (mdp, policy, theta_old, theta, pi_old, pi_theta, evaluation at theta_old): random MDPs, the
+    third (k = 2) episodic with a terminal state; at k = equal_at, theta = theta_old (where L_old is U)."""
+    for k in range(n):
+        mdp = pr.mdp(rng, n_terminal=1) if k == 2 else pr.mdp(rng)
+        pol, t0, t1 = _pair(rng, mdp)
+        if k == equal_at:
+            t1 = t0.copy()
+        pi0, pi1 = pol.probs(t0), pol.probs(t1)
+        yield k, mdp, pol, t0, t1, pi0, pi1, evaluate(mdp, pi0)
+
+
 def _avg(pi, X):
     """(S,): sum_a pi(a|s) X(s, a)."""
     return (pi * X).sum(axis=1)
@@ -64,13 +76,8 @@ def check_performance_difference(rng):
 def check_surrogate_objective(rng):
     """student_fn(mdp, theta_old (S, A), theta (S, A)) -> float, tabular softmax:
     L_old(theta) = U(theta_old) + sum_s visits^{old}(s) sum_a pi_theta(a|s) A^{old}(s, a)."""
-    for k in range(4):
-        mdp = pr.mdp(rng, n_terminal=1) if k == 2 else pr.mdp(rng)
-        pol, t0, t1 = _pair(rng, mdp)
-        if k == 3:
-            t1 = t0.copy()
-        pi0, pi1 = pol.probs(t0), pol.probs(t1)
-        ev0, ev1 = evaluate(mdp, pi0), evaluate(mdp, pi1)
+    for k, mdp, _, t0, t1, pi0, pi1, ev0 in _surrogate_cases(rng, 4, equal_at=3):
+        ev1 = evaluate(mdp, pi1)
         exp = ev0.U + ev0.visits @ _avg(pi1, ev0.A)
         yield compare_case((mdp, t0, t1), exp, "L_old(theta)", [
             (ev1.U, ("that is U(theta) itself: you used the new policy's visit counts (the performance difference "
@@ -92,13 +99,7 @@ def check_surrogate_objective(rng):
 def check_surrogate_gradient(rng):
     """student_fn(mdp, theta_old (S, A), theta (S, A)) -> (S, A), tabular softmax:
     grad L_old(theta)[s, a] = visits^{old}(s) pi_theta(a|s) (A^old(s, a) - sum_b pi_theta(b|s) A^old(s, b))."""
-    for k in range(3):
-        mdp = pr.mdp(rng, n_terminal=1) if k == 2 else pr.mdp(rng)
-        pol, t0, t1 = _pair(rng, mdp)
-        if k == 0:
-            t1 = t0.copy()
-        pi0, pi1 = pol.probs(t0), pol.probs(t1)
-        ev0 = evaluate(mdp, pi0)
+    for k, mdp, pol, t0, t1, pi0, pi1, ev0 in _surrogate_cases(rng, 3, equal_at=0):
         vis = ev0.visits[:, None]
         exp = vis * pi1 * (ev0.A - _avg(pi1, ev0.A)[:, None])
         yield compare_case((mdp, t0, t1), exp, "grad L_old", [
