@@ -2,12 +2,26 @@
 visitation frequencies)."""
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 import pgcourse as pg
 
 from . import _live
-from ._explorer import Explorer, Precomputed, axes, cached, register, slider
+from ._explorer import Explorer, axes, cached, register, slider
+
+
+def _trimmed(episodes: pg.Episodes) -> pg.Episodes:
+    """The same batch cut after the longest episode's last step: every step after it is padding (mask 0), and
+    an episode that ran to the horizon keeps it whole. ~4x less to keep and for the estimators to read."""
+    T = int(episodes.lengths.max())
+    return pg.Episodes(*(getattr(episodes, f.name)[:, :T].copy() for f in fields(episodes)))
+
+
+def _head(episodes: pg.Episodes, n: int) -> pg.Episodes:
+    """episodes.head(n) as views (head copies every field)."""
+    return pg.Episodes(*(getattr(episodes, f.name)[:n] for f in fields(episodes)))
 
 
 @register("00_welcome_mdps")
@@ -19,20 +33,22 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
     n_max, horizon = 5000, 100
 
     def sample(slip):
-        """What compute reads of the batch (rewards, mask), kept small: ~2.5 MB per slip, not 21 MB."""
+        """What compute reads of the batch (rewards, mask), kept small: < 2 MB per slip, not 21 MB."""
         mdp = pg.gridworld(gamma=0.9, slip=slip)
-        ep = pg.sample_episodes(mdp, pi, n_max, horizon, np.random.default_rng(seed))
+        ep = _trimmed(pg.sample_episodes(mdp, pi, n_max, horizon, np.random.default_rng(seed)))
         rewards = ep.rewards.astype(np.float32)
         if not np.array_equal(rewards, ep.rewards):  # exact in float32 (the rewards are -1, 0, 1): else keep
             rewards = ep.rewards
         return rewards, ep.mask.astype(bool)
 
-    # the slider's slips (0 to 0.5 by 0.05): the default now, the others in the background, nearest first
-    slips = sorted((round(0.05 * i, 6) for i in range(11)), key=lambda v: abs(v - slip))
-    batches = Precomputed(sample, [(v,) for v in slips])
+    # every slip of the slider (0 to 0.5 by 0.05), sampled at load (~25 ms each): a slip move computes only V
+    # and the returns
+    batches = {v: sample(v) for v in (round(0.05 * i, 6) for i in range(11))}
 
     def batch(slip):
-        return batches.get(slip)
+        if slip not in batches:  # a slip off the slider's grid (a call from code)
+            batches[slip] = sample(slip)
+        return batches[slip]
 
     @cached(maxsize=256)
     def compute(gamma, slip, n_episodes):
@@ -51,21 +67,26 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2, width_ratios=[1, 1.35])
-        # one colour scale for every gamma and slip: the rewards are -1 (pit) and +1 (goal), so |V| <= 1
-        heat = _live.LiveHeatmap(ax1, r["mdp"], r["V"], pi=pi, label="V(s)", text_dy=-0.3, title=" ", vmin=-1.0,
-                               vmax=1.0)
+        # one colour scale for every gamma and slip: the rewards are -1 (pit) and +1 (goal), so |V| <= 1; the
+        # title does not move (gamma and slip are on the sliders and in the summary)
+        heat = _live.LiveHeatmap(ax1, r["mdp"], r["V"], pi=pi, label="V(s)", text_dy=-0.3,
+                                 title="exact $V^\\pi$ and $\\pi$", vmin=-1.0, vmax=1.0)
+        # V moves with gamma and slip only: an N move blits the heatmap back instead of redrawing its texts
+        cells = _live.CachedGroup(heat.artists, cover=[ax1])
         curve = _live.LiveRunningMean(ax2, *r["running"], r["U"], label="mean of sampled G_0",
-                                    ylabel="return from the start", title="sampled returns vs exact V(start)",
-                                    xlim=(1, n_max), ylim=(-1.1, 1.1))  # every return is in [-1, 1]
+                                      ylabel="return from the start", title="sampled returns vs exact V(start)",
+                                      xlim=(1, n_max), ylim=(-1.1, 1.1))  # every return is in [-1, 1]
 
         def update(r):
-            heat.update(r["V"])
-            _live.title_of(ax1).set_text(f"exact V, gamma = {r['gamma']:.2f}, slip = {r['slip']:.2f}")
+            key = (r["gamma"], r["slip"])
+            if key != cells.key:
+                heat.update(r["V"])
+                cells.set_key(key)
             curve.update(*r["running"], r["U"])
-            return (f"exact    V(start) = {r['U']:.4f}\n"
+            return (f"exact    V(start) = {r['U']:.4f}   (gamma = {r['gamma']:.2f}, slip = {r['slip']:.2f})\n"
                     f"sampled  mean G_0 = {r['mean']:.4f} +- {r['se']:.4f}  (N = {r['N']}, "
                     f"mean episode length {r['length']:.2f})")
-        return update, [*heat.artists, _live.title_of(ax1), *curve.artists]
+        return update, [cells, *curve.artists]
 
     def controls():
         return {"gamma": slider("gamma", gamma, 0.5, 0.99, 0.01),
@@ -90,34 +111,51 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
     pi = pg.demo_grid_policy()
     n_max, horizon = 20000, 120
     base = pg.gridworld()
-    episodes = pg.sample_episodes(base, pi, n_max, horizon, np.random.default_rng(seed))
+    episodes = _trimmed(pg.sample_episodes(base, pi, n_max, horizon, np.random.default_rng(seed)))
 
     @cached(maxsize=256)
     def compute(gamma, n_episodes):
         mdp = base.with_gamma(gamma)
         d = pg.evaluate(mdp, pi).d
-        d_hat = pg.visitation_frequencies(episodes.head(int(n_episodes)), mdp.S, gamma)
+        n = int(n_episodes)
+        if not 1 <= n <= n_max:
+            raise ValueError(f"n_episodes must be in 1..{n_max}, got {n_episodes}")
+        d_hat = pg.visitation_frequencies(_head(episodes, n), mdp.S, gamma)
         return {"mdp": mdp, "d": d, "d_hat": d_hat, "tv": pg.total_variation(d, d_hat), "gamma": gamma,
-                "N": int(n_episodes), "vmax": float(max(np.max(d), np.max(d_hat)))}
+                "N": n, "vmax": float(max(np.max(d), np.max(d_hat)))}
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2)
         exact = _live.LiveHeatmap(ax1, r["mdp"], r["d"], fmt="{:.3f}", vmin=0.0, colorbar=False,
-                                title="exact $d^\\pi$")
+                                  title="exact $d^\\pi$")
         sampled = _live.LiveHeatmap(ax2, r["mdp"], r["d_hat"], fmt="{:.3f}", vmin=0.0, colorbar=False, title=" ")
         ax2.set_ylabel("")
         cb = fig.colorbar(exact.im, ax=[ax1, ax2], fraction=0.03, pad=0.02)
         cb.set_label("discounted state frequency")
         s0 = int(np.argmax(r["mdp"].mu))
+        # what moves with what: d with gamma, d_hat with gamma and N, the title with N, the colour scale (one
+        # for both panels, a nice number at most 25% above the largest frequency) now and then. A group whose
+        # key did not change is blitted back instead of redrawn.
+        title = _live.title_of(ax2)
+        left = _live.CachedGroup([*exact.artists], cover=[ax1])
+        right = _live.CachedGroup([*sampled.artists], cover=[ax2])
+        heading = _live.CachedGroup([title])
+        scale = _live.CachedGroup([cb.long_axis], cover=[cb.ax, cb.long_axis])
 
         def update(r):
-            exact.update(r["d"], vmax=r["vmax"])
-            sampled.update(r["d_hat"], vmax=r["vmax"])
-            _live.title_of(ax2).set_text(f"sampled frequencies, N = {r['N']}")
+            vmax = _live.nice_ceiling(r["vmax"])
+            if (r["gamma"], vmax) != left.key:
+                exact.update(r["d"], vmax=vmax)
+                left.set_key((r["gamma"], vmax))
+            sampled.update(r["d_hat"], vmax=vmax)
+            right.set_key((r["gamma"], r["N"], vmax))
+            title.set_text(f"sampled frequencies, N = {r['N']}")
+            heading.set_key(r["N"])
+            scale.set_key(vmax)
             return (f"exact    d(start) = {r['d'][s0]:.4f}   sampled  d(start) = {r['d_hat'][s0]:.4f}\n"
                     f"total variation distance 1/2 sum |d - d_hat| = {r['tv']:.4f}  "
                     f"(gamma = {r['gamma']:.2f}, N = {r['N']})")
-        return update, [*exact.artists, *sampled.artists, _live.title_of(ax2), cb.long_axis]
+        return update, [left, right, heading, scale]
 
     def controls():
         return {"gamma": slider("gamma", gamma, 0.0, 0.99, 0.01),
