@@ -72,52 +72,49 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
 
     k = np.arange(N_ITERS_10 + 1)
     colour = {METHODS_10[0]: C["vermillion"], METHODS_10[1]: C["blue"]}
+    dashes = {METHODS_10[0]: "-", METHODS_10[1]: "--"}  # each method has its own colour AND line style
     floor = 1e-12  # log10 on a linear axis: a log axis's mathtext tick labels cost ~10x the whole redraw
+    # Axis limits that hold for every policy, so no control moves an axis: every step pays r(s, a) >= min(0, R)
+    # (and -tau log pi >= 0 on top in U_tau), so U_tau >= U >= U_lo = min(0, min R) / (1 - gamma), while
+    # U <= U*; hence U*_tau - U_tau(theta_k) <= U*_tau - U_lo for every run.
+    U_lo = min(0.0, float(np.min(mdp.R))) / (1.0 - mdp.gamma)
+    gap_hi = max(optimum(float(t))[0] for t in (*TAUS_10, float(tau))) - U_lo
+    U_lim = _live.data_range([U_lo, U_star])
+    gap_lim = (-12.5, float(np.log10(2.0 * max(gap_hi, 1.0))))
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.25)
-        (chosen,) = ax1.plot(k, r["U"], "-", color=colour[r["method"]], lw=2.2, label="x (chosen)")
-        (other,) = ax1.plot(k, r["U_o"], "--", color=colour[r["other"]], lw=1.3, label="y")
-        ax1.axhline(U_star, color=C["black"], ls=":", lw=1, label="U*")
+        # the legends name each method once, by its colour and line style (empty proxy lines: the legends are
+        # drawn once, never redrawn); the chosen method is the bold line, named in the left title, drawn over
+        # the other one
+        for ax in (ax1, ax2):
+            for m in METHODS_10:
+                ax.plot([], [], dashes[m], color=colour[m], lw=1.8, label=m)
+        star = ax1.axhline(U_star, color=C["black"], ls=":", lw=1, label="U*")
         opt = ax1.axhline(r["U_of_opt"], color=C["green"], ls="-.", lw=1, label="U(pi*_tau)")
+        under1, top1 = (ax1.plot(k, r["U"], lw=lw, label="_")[0] for lw in (1.2, 2.6))
         ax1.set_xlabel("iteration k")
         ax1.set_ylabel("exact U(theta_k)")
+        ax1.set_ylim(*U_lim)
         pgp.legend_above(ax1, title=" ")
-        (chosen2,) = ax2.plot(k, k * 0.0, "-", color=colour[r["method"]], lw=2.2, label="x")
-        (other2,) = ax2.plot(k, k * 0.0, "--", color=colour[r["other"]], lw=1.3, label="y")
+        under2, top2 = (ax2.plot(k, k * 0.0, lw=lw, label="_")[0] for lw in (1.2, 2.6))
         ax2.set_xlabel("iteration k")
         ax2.set_ylabel("log10(U*_tau - U_tau(theta_k))")
+        ax2.set_ylim(*gap_lim)
         pgp.legend_above(ax2, title="regularised sub-optimality, log10 (floor 1e-12)")
-        leg1, leg2 = ax1.get_legend(), ax2.get_legend()
-
-        def restyle(line, handle, method, bold):
-            for a in (line, handle):
-                a.set_color(colour[method])
-                a.set_linestyle("-" if bold else "--")
-                a.set_linewidth(2.2 if bold else 1.3)
+        title = _live.title_of(ax1)
 
         def update(r):
             method, oth, lr, tau, U, U_o = r["method"], r["other"], r["lr"], r["tau"], r["U"], r["U_o"]
             U_tau_star, U_tau, U_tau_o, U_of_opt = r["U_tau_star"], r["U_tau"], r["U_tau_o"], r["U_of_opt"]
-            chosen.set_ydata(U)
-            other.set_ydata(U_o)
-            opt.set_ydata([U_of_opt, U_of_opt])
-            opt.set_visible(tau > 0)
-            h1, h2 = leg1.get_lines(), leg2.get_lines()
-            t1, t2 = leg1.get_texts(), leg2.get_texts()
-            for line, handle, text, m, bold, lab in ((chosen, h1[0], t1[0], method, True, f"{method} (chosen)"),
-                                                    (other, h1[1], t1[1], oth, False, oth),
-                                                    (chosen2, h2[0], t2[0], method, True, method),
-                                                    (other2, h2[1], t2[1], oth, False, oth)):
-                restyle(line, handle, m, bold)
-                text.set_text(lab)
-            for a in (h1[3], t1[3]):
-                a.set_visible(tau > 0)
-            ax1.set_ylim(*_live.data_range(U, U_o, [U_star] + ([U_of_opt] if tau > 0 else [])))
-            _live.title_of(ax1).set_text(f"lr {lr:g}, tau {tau:g}")
-            chosen2.set_ydata(np.log10(np.maximum(U_tau_star - U_tau, floor)))
-            other2.set_ydata(np.log10(np.maximum(U_tau_star - U_tau_o, floor)))
-            ax2.set_ylim(-12.5, np.log10(2 * max(U_tau_star - U_tau[0], 1.0)))
+            for m, u, u_tau, line1, line2 in ((method, U, U_tau, top1, top2), (oth, U_o, U_tau_o, under1, under2)):
+                line1.set_ydata(u)
+                line2.set_ydata(np.log10(np.maximum(U_tau_star - u_tau, floor)))
+                for line in (line1, line2):
+                    line.set_color(colour[m])
+                    line.set_linestyle(dashes[m])
+            opt.set_ydata([U_of_opt, U_of_opt])  # tau = 0: pi*_0 = pi*, the line lies on U*
+            title.set_text(f"bold: {method}; lr {lr:g}, tau {tau:g}")
             hit, hit_o = r["hit"], r["hit_o"]
 
             def fmt(h):
@@ -130,8 +127,8 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
                     f"after {N_ITERS_10}: U* - U = {U_star - U[-1]:.2e}   U*_tau - U_tau = "
                     f"{max(U_tau_star - U_tau[-1], 0.0):.2e}\n"
                     f"regularisation bias U* - U(pi*_tau) = {U_star - U_of_opt:.4f}" + warn)
-        moving = [ax1.yaxis, *ax1.lines, leg1, _live.title_of(ax1), ax2.yaxis, chosen2, other2, leg2]
-        return update, moving
+        # drawn in this order: the bold line on top; U* over U(pi*_tau), which it equals at tau = 0
+        return update, [opt, star, under1, top1, title, under2, top2]
 
     def controls():
         return {"method": slider("method", method, None, None, kind="choice", options=METHODS_10),

@@ -48,13 +48,19 @@ def critic_explorer(critic: str = "random features", k: int = 4, seed: int = 11)
 
     x = ev.A[live].ravel()
     idx = np.arange(grad.size)
+    # axis limits that hold for every critic of the controls (all fitted above): no control moves an axis
+    lo, hi = _live.data_range(x, *(f[live] for f in fits.values()), pad=0.0)
+    fit_lim = _live.data_range([lo, hi])
+    grad_lim = _live.data_range(grad, *grads.values(), include=0.0)
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.28)
-        (diag,) = ax1.plot([0, 1], [0, 1], "-", color="0.6", lw=1, label="f = A")
+        ax1.plot([lo, hi], [lo, hi], "-", color="0.6", lw=1, label="f = A")
         (pts,) = ax1.plot(x, r["f"][live].ravel(), "o", color=C["blue"], ms=5, label="fitted critic f(s, a)")
         ax1.set_xlabel("true advantage A(s, a)")
         ax1.set_ylabel("critic f(s, a)")
+        ax1.set_xlim(*fit_lim)
+        ax1.set_ylim(*fit_lim)
         pgp.legend_above(ax1, title="the fit (weighted by d pi)")
         ax2.plot(idx, grad, "_", color=C["black"], ms=18, mew=2, label="exact grad U")
         (gpts,) = ax2.plot(idx, r["g"], "o", color=C["vermillion"], ms=6, label="gradient with this critic")
@@ -64,23 +70,18 @@ def critic_explorer(critic: str = "random features", k: int = 4, seed: int = 11)
         ax2.set_ylabel("gradient")
         pgp.legend_above(ax2, title="the gradient it implies")
         ax2.set_xlim(-0.5, grad.size - 0.5)
+        ax2.set_ylim(*grad_lim)
 
         def update(r):
             critic, k, f, g = r["critic"], r["k"], r["f"], r["g"]
-            y = f[live].ravel()
-            lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
-            diag.set_data([lo, hi], [lo, hi])
-            pts.set_ydata(y)
-            ax1.set_xlim(*_live.data_range([lo, hi]))
-            ax1.set_ylim(*_live.data_range([lo, hi]))
+            pts.set_ydata(f[live].ravel())
             gpts.set_ydata(g)
-            ax2.set_ylim(*_live.data_range(grad, g, include=0.0))
             name = critic if critic == CRITICS_11[0] else f"{int(k)} random features"
             return (f"critic: {name}\n"
                     f"max |f - A| over (s, a)            = {np.abs(f - ev.A)[live].max():.4f}\n"
                     f"|g_f - grad U| / |grad U| (bias)   = {np.linalg.norm(g - grad) / np.linalg.norm(grad):.4f}\n"
                     f"cos(g_f, grad U)                   = {pg.cosine(g, grad):.4f}")
-        return update, [ax1.xaxis, ax1.yaxis, diag, pts, ax2.yaxis, *ax2.lines]
+        return update, [pts, gpts]
 
     def controls():
         return {"critic": slider("critic", critic, None, None, kind="choice", options=CRITICS_11),
