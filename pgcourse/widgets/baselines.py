@@ -19,7 +19,8 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
     (effective horizon * pg.score_expectation(Q - b)).
 
     Precomputed once: the exact quantities and the per-episode estimates (pg.per_episode_gradients) of n_max
-    episodes for every baseline (a slider takes the first N of them)."""
+    episodes for every baseline (a slider takes the first N of them). The histogram of one component's
+    per-episode estimates (as fractions of the N episodes) has bins and axes fixed over every baseline and N."""
     mdp = pg.reward_shifted(pg.random_mdp(5, 3, 0.9, np.random.default_rng(seed), n_terminal=1), shift)
     policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
     theta = np.random.default_rng(1).normal(size=(mdp.S, mdp.A))
@@ -40,6 +41,11 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
     j = int(np.argmax(np.abs(exact)))  # the component shown in the histogram
     var_none = pg.total_variance(samples["none"])
 
+    # the histogram's bins: fixed over the controls, spanning every baseline's 0.5-99.5 percentiles of the
+    # component's n_max per-episode estimates (a shared axis shows how a baseline narrows the spread)
+    spans = np.array([np.percentile(samples[name][:, j], (0.5, 99.5)) for name in B])
+    edges = np.linspace(spans[:, 0].min(), spans[:, 1].max(), 121)
+
     @cached(maxsize=256)
     def compute(baseline="V(s)", n_episodes=1000):
         X = samples[baseline][:n_episodes]
@@ -48,28 +54,44 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
         tr_none = pg.total_variance(samples["none"][:n_episodes])
         seen = se > 0  # a component whose state no episode of the first N visited has s.e. 0: skip it
         x = X[:, j]
-        lo, hi = np.percentile(x, (0.5, 99.5))  # the histogram's range (as pgp.estimate_histogram's)
-        if hi <= lo:
-            lo, hi = lo - 1.0, hi + 1.0
-        counts, edges = np.histogram(x, bins=60, range=(lo, hi))
+        counts, _ = np.histogram(x, bins=edges)
         return {"baseline": baseline, "n": n_episodes, "m": m, "se": se, "tr": tr, "tr_none": tr_none,
                 "seen": seen, "z": np.abs(m - expected[baseline])[seen] / se[seen],
-                "bias": expected[baseline] - exact, "counts": counts, "edges": edges, "mean_j": x.mean()}
+                "bias": expected[baseline] - exact, "frac": counts / n_episodes, "mean_j": x.mean()}
+
+    # the histogram's height: the largest fraction of the first N episodes in one bin, over every baseline and
+    # every N from n_min to n_max, so that its y axis is fixed too. In a bin, the fraction i / n after n episodes
+    # peaks where the i-th estimate in it arrives (episode index p_i: n = p_i + 1), or at n = n_min
+    n_min = 20
+
+    def top_fraction(x):
+        inside = (x >= edges[0]) & (x <= edges[-1])
+        k = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2)[inside]
+        p = np.flatnonzero(inside)
+        order = np.lexsort((p, k))
+        k, p = k[order], p[order]
+        i = np.arange(1, k.size + 1) - np.searchsorted(k, k, side="left")  # rank of the estimate in its bin
+        late = p + 1 >= n_min
+        first = np.bincount(k[p < n_min], minlength=edges.size - 1).max() / n_min
+        return float(max(first, (i[late] / (p[late] + 1)).max()))
+
+    y_hist = 1.05 * max(top_fraction(samples[name][:, j]) for name in B)
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2, width_ratios=(1.4, 1))
         comps = _live.LiveComponents(ax1, exact, r["m"], r["se"], labels=labels, expected=expected[r["baseline"]],
-                                   title=" ")
-        hist = _live.LiveHistogram(ax2, r["counts"], r["edges"], r["mean_j"], exact=exact[j],
-                                 expected=expected[r["baseline"]][j],
-                                 xlabel=f"per-episode estimate of component {labels[j]}",
-                                 title=f"one component, {labels[j]}")
+                                     title="REINFORCE, per component")
+        hist = _live.LiveHistogram(ax2, r["frac"], edges, r["mean_j"], exact=exact[j],
+                                   expected=expected[r["baseline"]][j],
+                                   xlabel=f"per-episode estimate of component {labels[j]}",
+                                   ylabel="fraction of the N episodes", title=f"one component, {labels[j]}")
+        ax2.set_ylim(0.0, y_hist)
 
         def update(r):
             baseline, n_episodes, m, se, seen = r["baseline"], r["n"], r["m"], r["se"], r["seen"]
             comps.update(exact, m, se, expected[baseline])
-            _live.title_of(ax1).set_text(f"REINFORCE, baseline {baseline}, N = {n_episodes}")
-            hist.update(r["counts"], r["edges"], r["mean_j"], exact[j], expected[baseline][j])
+            hist.update(r["frac"], edges, r["mean_j"], exact[j], expected[baseline][j])
+            ax2.set_ylim(0.0, y_hist)  # fixed axes (hist.update would fit them to the data)
             tr, tr_none = r["tr"], r["tr_none"]
             return "\n".join([
                 f"baseline {baseline:8s}  N = {n_episodes} episodes (the first N of {n_max}, seed 0)",
@@ -81,11 +103,13 @@ def baseline_explorer(seed: int = 3, shift: float = 1.0, n_max: int = 20000, hor
                 (f"variance    trace Cov(per-episode estimate) = {tr:.3f}   (no baseline: {tr_none:.3f},"
                  f" ratio {tr / tr_none:.3f})"),
             ])
-        return update, [*comps.artists, _live.title_of(ax1), *hist.artists]
+        # the left panel's y axis follows the data (the error bars of N = 20 are ~5x those of N = 1000); the
+        # titles, legends and the histogram's axes are fixed
+        return update, [*comps.artists, hist.stairs, hist.mean, hist.exact, hist.expected]
 
     def controls():
         return {"baseline": dropdown("baseline", BASELINES_03, "V(s)"),
-                "n_episodes": slider("N episodes", 1000, 20, n_max, kind="log")}
+                "n_episodes": slider("N episodes", 1000, n_min, n_max, kind="log")}
 
     def alt(p):
         return (f"Left: per component (s, a), the exact gradient as bars, the exact expectation of REINFORCE with "

@@ -41,49 +41,74 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
                 "z": np.abs(mean[live][ok] - exact_d[live][ok]) / se[live][ok]}
 
     A = ev.A[live].ravel()
+    c_max, n_min, n_max = 2.0, 100, 20000  # the sliders' ranges
+
+    def shown(mean, se, exact_d, g_ac, g_hat):
+        """What the figure draws: the left panel's y values (sampled mean +- 2 s.e., exact E[delta | s, a], the
+        line y = A) and the right panel's (the three gradients, and 0)."""
+        y, err = mean[live].ravel(), 2 * np.nan_to_num(se[live].ravel())
+        return (np.concatenate([y - err, y + err, exact_d[live].ravel(), A]),
+                np.concatenate([np.ravel(grad), np.ravel(g_ac), np.ravel(g_hat), [0.0]]))
+
+    def limits():
+        """y limits (left, right) that hold over the controls (critic error in [0, c_max], N in [n_min, n_max]):
+        every number drawn is affine in the critic error (delta is affine in V_hat) and a s.e. convex in it, so
+        the range over [0, c_max] is reached at an end; over N, the ends' data at N from n_min to n_max (the
+        s.e. shrinks as 1/sqrt(N): small N spread most), padded by 10% of the span
+        (tests/test_explorer_limits_02_03_06.py checks every slider value)."""
+        left, right = [], []
+        eps = {n: big.head(n) for n in (*np.geomspace(n_min, 10 * n_min, 7).round().astype(int), n_max)}
+        for c in (0.0, c_max):
+            V_hat = ev.V + c * e
+            delta = pg.td_errors(eps[n_max], V_hat, mdp.gamma)
+            exact_d = pg.expected_td_error(mdp, V_hat)
+            g_ac = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
+            for n, ep in eps.items():
+                mean, se, _ = pg.per_pair_means(ep, delta[:n], mdp.S, mdp.A)
+                a, b = shown(mean, se, exact_d, g_ac, pg.advantage_gradient(policy, theta, ep, delta[:n], mdp.gamma))
+                left.append(a)
+                right.append(b)
+        return _live.data_range(*left, pad=0.1), _live.data_range(*right, pad=0.1)
+
+    ylim1, ylim2 = limits()
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2)
-        pgp.pair_scatter(ax1, ev.A[live], r["mean"][live], r["se"][live], r["exact_d"][live], title=" ")
+        pgp.pair_scatter(ax1, ev.A[live], r["mean"][live], r["se"][live], r["exact_d"][live],
+                         title="E[delta | s, a] per (s, a)")
         ax1.set_xlim(ax1.get_xlim())
+        ax1.set_ylim(*ylim1)
         diag, crosses = ax1.lines[0], ax1.lines[1]
+        diag.set_data(ax1.get_xlim(), ax1.get_xlim())  # y = A across the panel: fixed, in the background
         for c in ax1.containers:
             c.remove()  # the errorbar container: replaced by a cheaper one to move
         bars = _live.LiveErrorbar(ax1, A, r["mean"][live], 2 * r["se"][live], **pgp.SAMPLED)
         pgp.gradient_markers(ax2, {"exact grad U": grad, "exact E[actor-critic]": r["g_ac"],
-                                   "sampled (N = 20000)": r["g_hat"]})
+                                   "sampled, first N episodes": r["g_hat"]})
+        ax2.set_ylim(*ylim2)
         ac, sampled = ax2.lines[1], ax2.lines[2]
 
         def update(r):
             critic_error, n_episodes = r["critic_error"], r["n"]
             mean, se, exact_d, g_ac, g_hat = r["mean"], r["se"], r["exact_d"], r["g_ac"], r["g_hat"]
-            y, h = mean[live].ravel(), exact_d[live].ravel()
-            lo, hi = _live.data_range(A, y, h, pad=0.0)
-            pad = 0.05 * (hi - lo + 1e-9)
-            diag.set_data([lo - pad, hi + pad], [lo - pad, hi + pad])
-            crosses.set_ydata(h)
-            bars.update(A, y, 2 * se[live].ravel())
-            ax1.set_ylim(*_live.data_range(y - 2 * np.nan_to_num(se[live].ravel()), y + 2 * np.nan_to_num(
-                se[live].ravel()), h, A))
-            _live.title_of(ax1).set_text(f"E[delta | s, a], critic error {critic_error:.2f}, N = {n_episodes}")
+            crosses.set_ydata(exact_d[live].ravel())
+            bars.update(A, mean[live].ravel(), 2 * se[live].ravel())
             ac.set_ydata(np.ravel(g_ac))
             sampled.set_ydata(np.ravel(g_hat))
-            ax2.set_ylim(*_live.data_range(grad, g_ac, g_hat, include=0.0))
-            ax2.get_legend().get_texts()[2].set_text(f"sampled (N = {n_episodes})")
             cnt, z = r["cnt"], r["z"]
             cos_ac, cos_hat = pg.cosine(g_ac, grad), pg.cosine(g_hat, grad)
-            return (f"exact  bias of E[delta|s,a]: max |gamma P e - e| = {np.abs(r['bias']).max():.4f}\n"
+            return (f"critic error {critic_error:.2f}   N = {n_episodes} episodes\n"
+                    f"exact  bias of E[delta|s,a]: max |gamma P e - e| = {np.abs(r['bias']).max():.4f}\n"
                     f"sampled mean vs exact E[delta|s,a]: max |diff| = {np.nanmax(np.abs(mean - exact_d)[live]):.4f}"
                     f"  (max |z| = {z.max():.2f}, min count {int(cnt[live].min())})\n"
                     f"exact  |E[g_AC] - grad U| = {np.linalg.norm(g_ac - grad):.4f}   cos = {cos_ac:.4f}\n"
                     f"sampled |g_AC - grad U| = {np.linalg.norm(g_hat - grad):.4f}   cos = {cos_hat:.4f}")
-        moving = [ax1.yaxis, diag, crosses, *bars.artists, _live.title_of(ax1), ax2.yaxis, *ax2.lines,
-                  ax2.get_legend()]
-        return update, moving
+        # fixed axes, legends and titles: a move redraws the markers and error bars only
+        return update, [crosses, *bars.artists, ac, sampled]
 
     def controls():
-        return {"critic_error": slider("critic error", 0.5, 0.0, 2.0, 0.1),
-                "n_episodes": slider("N episodes", 2000, 100, 20000, kind="log")}
+        return {"critic_error": slider("critic error", 0.5, 0.0, c_max, 0.1),
+                "n_episodes": slider("N episodes", 2000, n_min, n_max, kind="log")}
 
     def alt(p):
         return (f"Left: per (s, a), the sampled mean TD error of {p['n_episodes']} episodes with error bars and the "
