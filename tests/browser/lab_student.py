@@ -299,6 +299,38 @@ def launch_chromium(playwright, user_data_dir: Path):
         str(user_data_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT)
 
 
+def require_chromium() -> None:
+    """Fail (CI=true) or skip (elsewhere) a browser test when Debian's Chromium is missing."""
+    import pytest
+    if os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
+        return
+    msg = (f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium "
+           "(apt-get install -y chromium; never `playwright install`)")
+    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+        pytest.fail(msg + " -- CI must install it (.ci/run does when it is missing)", pytrace=False)
+    pytest.skip(msg)
+
+
+LOCAL_SCHEMES = ("data:", "blob:", "about:")
+
+
+def offline_only(context, base: str) -> list[str]:
+    """Let the browser context reach only `base` (the local server under test) and data:/blob:/about: URLs;
+    every other request is aborted and its URL appended to the returned list (a test asserts it empty)."""
+    blocked: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(base) or url.startswith(LOCAL_SCHEMES):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    return blocked
+
+
 # What the open notebook looks like from the inside (window.jupyterapp: --LabApp.expose_app_in_browser).
 _STATE_JS = r"""(path) => {
   const app = window.jupyterapp;

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import re
 import shutil
 import sys
@@ -42,17 +41,8 @@ import lab_student as ls  # noqa: E402  (Chromium path, launch arguments)
 from tools import book  # noqa: E402
 
 pytestmark = pytest.mark.browser
-ALLOWED_SCHEMES = ("data:", "blob:", "about:")
 LIVE_NOTE_TEXT = "Moving its controls needs a running notebook"
 
-
-def _require_chromium() -> None:
-    if os.access(ls.CHROMIUM, os.X_OK):
-        return
-    msg = f"{ls.CHROMIUM} is missing (apt-get install -y chromium; never `playwright install`)"
-    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-        pytest.fail(msg, pytrace=False)
-    pytest.skip(msg)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +62,7 @@ def site():
 
 @pytest.fixture(scope="module")
 def browser(site):
-    _require_chromium()
+    ls.require_chromium()
     from playwright.sync_api import sync_playwright
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -85,21 +75,12 @@ def browser(site):
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     profile = Path(tempfile.mkdtemp(prefix="pgcourse-book-chromium-"))
-    blocked: list[str] = []
     pw = sync_playwright().start()
     context = None
     try:
         context = ls.launch_chromium(pw, profile)
 
-        def guard(route):
-            url = route.request.url
-            if url.startswith(base) or url.startswith(ALLOWED_SCHEMES):
-                route.continue_()
-            else:
-                blocked.append(url)
-                route.abort()
-
-        context.route("**/*", guard)
+        blocked = ls.offline_only(context, base)
         yield {"context": context, "blocked": blocked, "base": base, "root": site["html"]}
     finally:
         if context is not None:

@@ -37,17 +37,8 @@ from tools import explore  # noqa: E402
 
 pytestmark = pytest.mark.browser
 LESSON = "03_baselines_advantage.ipynb"
-ALLOWED_SCHEMES = ("data:", "blob:", "about:")
 LOAD_TIMEOUT_MS = 240_000      # Voila runs the notebook before the page shows (slow on a loaded 2-core box)
 
-
-def _require_chromium() -> None:
-    if os.access(ls.CHROMIUM, os.X_OK):
-        return
-    msg = f"{ls.CHROMIUM} is missing (apt-get install -y chromium; never `playwright install`)"
-    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-        pytest.fail(msg, pytrace=False)
-    pytest.skip(msg)
 
 
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180.0) -> None:
@@ -66,7 +57,7 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180
 
 @pytest.fixture(scope="module")
 def app():
-    _require_chromium()
+    ls.require_chromium()
     pytest.importorskip("voila", reason="voila is not installed: pip install -e '.[app]'")
     from playwright.sync_api import sync_playwright
 
@@ -90,21 +81,12 @@ def app():
         proc = subprocess.Popen(explore.voila_command(folder, port, bin_dir=bin_dir), cwd=folder, env=env, stdout=fh,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     pw = context = None
-    blocked: list[str] = []
     try:
         _wait_http(base, proc, log)
         pw = sync_playwright().start()
         context = ls.launch_chromium(pw, work / "chromium-profile")
 
-        def guard(route):
-            url = route.request.url
-            if url.startswith(base) or url.startswith(ALLOWED_SCHEMES):
-                route.continue_()
-            else:
-                blocked.append(url)
-                route.abort()
-
-        context.route("**/*", guard)
+        blocked = ls.offline_only(context, base)
         yield {"context": context, "base": base, "blocked": blocked, "log": log}
     finally:
         try:

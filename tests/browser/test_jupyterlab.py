@@ -64,24 +64,10 @@ def makefile_entry() -> str:
 pytestmark = pytest.mark.browser
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
-def _require_chromium() -> None:
-    if os.path.exists(ls.CHROMIUM) and os.access(ls.CHROMIUM, os.X_OK):
-        return
-    msg = (f"{ls.CHROMIUM} is missing: the browser test drives Debian's Chromium "
-           "(apt-get install -y chromium; never `playwright install`)")
-    if _in_ci():
-        pytest.fail(msg + " -- CI must install it (.ci/run does when it is missing)", pytrace=False)
-    pytest.skip(msg)
-
-
 @pytest.fixture(scope="module")
 def lab():
     """A JupyterLab server + headless Chromium; torn down completely (and checked) afterwards."""
-    _require_chromium()
+    ls.require_chromium()
     from playwright.sync_api import sync_playwright
 
     if not COURSE_NOTEBOOKS:
