@@ -41,9 +41,7 @@ def td():
     return ex
 
 
-def _td_shown(ex, c, n):
-    mdp = pg.td_demo_problem()[0]
-    live = ~mdp.terminal
+def _td_shown(ex, c, n, live):
     r = ex.compute(c, n)
     y, e = r["mean"][live], 2 * np.nan_to_num(r["se"][live])
     return np.concatenate([np.ravel(y - e), np.ravel(y + e), np.ravel(r["exact_d"][live])]), \
@@ -54,13 +52,14 @@ def test_06_every_critic_error_and_n_is_inside_the_fixed_axes(td):
     controls = td.make_controls()
     cs, ns = _values(controls["critic_error"]), _values(controls["n_episodes"])
     ax1, ax2 = td.fig.axes[:2]
-    # every critic error at the ends of N and the default; every N (all up to 1000, then every 5th) at the
+    live = ~pg.td_demo_problem()[0].terminal
+    # every critic error at the ends of N and the default; every N (all up to 1000, then every 8th) at the
     # ends of the critic error and at the default
     moves = [(c, n) for c in cs for n in (ns[0], 2000, ns[-1])]
-    moves += [(c, n) for c in (cs[0], 0.5, cs[-1]) for n in [m for m in ns if m <= 1000] + ns[::5] + [ns[-1]]]
+    moves += [(c, n) for c in (cs[0], 0.5, cs[-1]) for n in [m for m in ns if m <= 1000] + ns[::8] + [ns[-1]]]
     left, right = [], []
     for c, n in moves:
-        a, b = _td_shown(td, c, n)
+        a, b = _td_shown(td, c, n, live)
         left.append(_inside(a, ax1.get_ylim(), f"06 left, critic error {c}, N {n}"))
         right.append(_inside(b, ax2.get_ylim(), f"06 right, critic error {c}, N {n}"))
     _reaches(left, ax1.get_ylim(), "06 left")
