@@ -26,14 +26,19 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
     grad = pg.policy_gradient(mdp, policy, theta)
     live = ~mdp.terminal
 
+    @cached(maxsize=64)
+    def exact_at(critic_error):
+        """The exact numbers of a critic (they do not depend on N): E[delta | s, a] and E[g_AC]."""
+        V_hat = ev.V + critic_error * e
+        return pg.expected_td_error(mdp, V_hat), pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
+
     @cached(maxsize=256)
     def compute(critic_error, n_episodes):
         V_hat = ev.V + critic_error * e
         ep = big.head(n_episodes)
         delta = pg.td_errors(ep, V_hat, mdp.gamma)
         mean, se, cnt = pg.per_pair_means(ep, delta, mdp.S, mdp.A)
-        exact_d = pg.expected_td_error(mdp, V_hat)
-        g_ac = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
+        exact_d, g_ac = exact_at(critic_error)
         g_hat = pg.advantage_gradient(policy, theta, ep, delta, mdp.gamma)
         ok = cnt[live] > 1
         return {"critic_error": critic_error, "n": n_episodes, "mean": mean, "se": se, "cnt": cnt,
@@ -61,8 +66,7 @@ def td_critic_explorer(critic_error: float = 0.5, n_episodes: int = 2000, seed: 
         for c in (0.0, c_max):
             V_hat = ev.V + c * e
             delta = pg.td_errors(eps[n_max], V_hat, mdp.gamma)
-            exact_d = pg.expected_td_error(mdp, V_hat)
-            g_ac = pg.expected_gradient_estimate(mdp, policy, theta, V_hat, 0.0, T)
+            exact_d, g_ac = exact_at(c)
             for n, ep in eps.items():
                 mean, se, _ = pg.per_pair_means(ep, delta[:n], mdp.S, mdp.A)
                 a, b = shown(mean, se, exact_d, g_ac, pg.advantage_gradient(policy, theta, ep, delta[:n], mdp.gamma))
