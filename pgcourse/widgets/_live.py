@@ -410,7 +410,7 @@ class CachedGroup(mpl.artist.Artist):
 
 def nice_ceiling(x: float) -> float:
     """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is >= x > 0: a colour or axis
-    limit that follows the data in steps (at most 25% above it), so it changes on few moves."""
+    limit that follows the data in steps (at most a third above it), so it changes on few moves."""
     x = float(x)
     if not x > 0 or not np.isfinite(x):
         raise ValueError(f"x must be positive and finite, got {x}")
