@@ -10,7 +10,7 @@ bias = E[g] - grad U and variance per episode tr Cov(g_n).
 - what sampled numbers estimate, exactly: `td_fixed_point`, `truncated_values`, `bandit_score_variance`
 - Monte Carlo tables: `mc_action_values`
 - estimators of grad U and their scores: `BUILTIN_ESTIMATORS`, `EstimatorScore`, `score_estimator`,
-  `score_table`, `gae_bias_variance`
+  `score_table`, `gae_bias_variance`, `gae_error_line` (every critic error of a line at once)
 """
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ __all__ = [
     "bandit_score_variance",
     "builtin_expectation",
     "cosine",
+    "GaeErrorLine",
     "gae_bias_variance",
+    "gae_error_line",
     "mc_action_values",
     "mean_se",
     "total_variation",
@@ -343,6 +345,93 @@ def gae_bias_variance(mdp, policy, theta, V_hat, lams, episodes, horizon: int):
                                                          gae(episodes, V_hat, mdp.gamma, lam), mdp.gamma))
                     for lam in lams])
     return Eg, bias2, var
+
+
+
+@dataclass(frozen=True)
+class GaeErrorLine:
+    """`gae_bias_variance` along the line of critics V_hat(c) = V + c e, for every critic error c at once
+    (`gae_error_line`). delta_t is affine in V_hat, GAE is linear in delta and the estimate linear in GAE, so
+    for a fixed gamma the exact expected GAE gradient and each episode's GAE gradient are affine in c:
+
+        E[g_lam](c) = E0_lam + c E1_lam,          g_{n,lam}(c) = a_{n,lam} + c b_{n,lam},
+        bias^2(c) = |E0 + c E1 - grad U|^2,       tr Cov(g_n(c)) = v_aa + 2 c v_ab + c^2 v_bb.
+
+    Fields (L = len(lams)): lams (L,); grad: grad U, theta's shape; E0, E1 (L, *theta.shape); mean_a, mean_b
+    (L, *theta.shape): the sample means of a_n and b_n; cov (L, 3): (v_aa, v_ab, v_bb) = (tr Cov(a), tr Cov(a, b),
+    tr Cov(b)) over the N episodes (ddof 1, as `total_variance`); n_episodes: N."""
+    lams: np.ndarray
+    grad: np.ndarray
+    E0: np.ndarray
+    E1: np.ndarray
+    mean_a: np.ndarray
+    mean_b: np.ndarray
+    cov: np.ndarray
+    n_episodes: int
+
+    def at(self, c: float):
+        """(Eg (L, *theta.shape), bias2 (L,), var (L,), mean (L, *theta.shape)) at V_hat = V + c e: what
+        `gae_bias_variance(..., V + c e, ...)` returns, and the sampled mean gradient of the N episodes."""
+        c = as_scalar(c, "c")
+        Eg = self.E0 + c * self.E1
+        bias2 = ((Eg - self.grad) ** 2).reshape(len(self.lams), -1).sum(axis=1)
+        var = self.cov[:, 0] + 2.0 * c * self.cov[:, 1] + c * c * self.cov[:, 2]
+        return Eg, bias2, np.maximum(var, 0.0), self.mean_a + c * self.mean_b
+
+
+def gae_error_line(mdp, policy, theta, V, direction, lams, episodes, horizon: int) -> GaeErrorLine:
+    """`GaeErrorLine` of the critics V_hat(c) = V + c * direction (V, direction: (S,)) for each lambda in lams
+    (L,) on `episodes` (N, T) cut at `horizon`: one pass gives `gae_bias_variance` at every c (`.at(c)`).
+
+    The GAE of both parts, delta(V) and delta(V + e) - delta(V), is the backward scan of `pg.gae`,
+    A_t = delta_t + gamma lam mask_{t+1} A_{t+1}, run for every lambda at once; each episode's gradient is
+    sum_t gamma^t grad log pi(a_t|s_t) A_t (`per_episode_gradients`)."""
+    from ._validate import as_softmax_policy
+    mdp = as_mdp(mdp)
+    policy = as_softmax_policy(policy, mdp)
+    theta = policy.check_theta(theta)
+    lams = as_float_array(lams, "lams", ndim=1)
+    if lams.size == 0 or lams.min() < 0.0 or lams.max() > 1.0:
+        raise ValueError(f"lams must be a non-empty list of values in [0, 1], got {lams}")
+    V = as_float_array(V, "V", shape=(mdp.S,))
+    e = as_float_array(direction, "direction", shape=(mdp.S,))
+    ep = as_episodes(episodes)
+    if ep.n_episodes < 2:
+        raise ValueError(f"episodes must hold at least 2 episodes (a variance), got {ep.n_episodes}")
+    gamma = mdp.gamma
+    E0 = np.array([expected_gradient_estimate(mdp, policy, theta, V, lam, horizon) for lam in lams])
+    E1 = np.array([expected_gradient_estimate(mdp, policy, theta, V + e, lam, horizon) for lam in lams]) - E0
+    d0 = td_errors(ep, V, gamma)
+    D = np.stack([d0, td_errors(ep, V + e, gamma) - d0])              # (2, N, T): delta of V and of e
+    N, T = ep.states.shape
+    S, nA, L = policy.S, policy.A, len(lams)
+    real = ep.mask > 0
+    lengths = real.sum(axis=1)
+    order = np.argsort(-lengths, kind="stable")   # longest first: the episodes alive at step t come first
+    alive = (lengths[order][None, :] > np.arange(T)[:, None]).sum(axis=1)
+    Dt = np.ascontiguousarray(D[:, order].transpose(2, 0, 1))        # (T, 2, N), time-major, sorted episodes
+    mask = np.ascontiguousarray(ep.mask[order].T)                     # (T, N)
+    pair = np.ascontiguousarray((ep.states[order] * nA + ep.actions[order]).T) + (S * nA) * np.arange(N)
+    gl = gamma * lams[:, None, None]
+    nxt = np.zeros((L, 2, N))                       # A_{t+1} of each (lambda, part, episode), sorted episodes
+    W = np.zeros((L, 2, N * S * nA))                # sum_t gamma^t A_t at each episode's (s_t, a_t)
+    for t in range(T - 1, -1, -1):                  # the scan of pg.gae, every lambda and part at once
+        k = int(alive[t])
+        if k == 0:
+            continue
+        cont = mask[t + 1, :k] if t + 1 < T else 0.0
+        nxt[:, :, :k] = Dt[t, :, :k] + gl * cont * nxt[:, :, :k]
+        W[:, :, pair[t, :k]] += (gamma ** t * mask[t, :k]) * nxt[:, :, :k]   # pair[t] distinct: no collision
+    W = W.reshape(L, 2, N, S, nA)
+    C = W - W.sum(axis=-1, keepdims=True) * policy.probs(theta)
+    g = C if policy.is_tabular else np.einsum("lpnsa,sak->lpnk", C, policy.features)
+    g = g.reshape(len(lams), 2, N, -1)
+    dev = g - g.mean(axis=2, keepdims=True)
+    ddof = max(N - 1, 1)
+    cov = np.stack([(dev[:, 0] ** 2).sum(axis=(1, 2)), (dev[:, 0] * dev[:, 1]).sum(axis=(1, 2)),
+                    (dev[:, 1] ** 2).sum(axis=(1, 2))], axis=1) / ddof
+    means = g.mean(axis=2).reshape(len(lams), 2, *theta.shape)
+    return GaeErrorLine(lams, policy_gradient(mdp, policy, theta), E0, E1, means[:, 0], means[:, 1], cov, N)
 
 
 # ---- baselines and z-scores (notebooks 02-03) --------------------------------------------------------------

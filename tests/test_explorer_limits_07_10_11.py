@@ -61,3 +61,44 @@ def test_07_the_stepped_axes_hold_the_data(kw):
     ex = pgw.EXPLORERS["07_gae"]()
     ex.refresh(**kw)
     assert not _outside(ex.fig), (kw, _outside(ex.fig))
+
+
+# ---- pg.analysis.gae_error_line: what 07 computes once per gamma, against the direct computation ----
+
+@pytest.mark.parametrize("seed", range(3))
+def test_gae_error_line_is_gae_bias_variance_at_every_critic_error(seed):
+    """Along V_hat = V + c e: E[g], bias^2, variance (gae_bias_variance) and the sampled mean gradient at any c
+    equal the direct computation with that critic, for a tabular and a feature policy, truncated episodes."""
+    import pgcourse as pg
+    rng = np.random.default_rng(seed)
+    mdp = pg.random_mdp(5, 3, 0.9, rng, n_terminal=1)
+    policy = pg.SoftmaxPolicy.tabular(5, 3) if seed % 2 == 0 else pg.SoftmaxPolicy(rng.normal(size=(5, 3, 4)))
+    theta = rng.normal(size=policy.zeros().shape)
+    T = 12
+    ep = pg.sample_episodes(mdp, policy.probs(theta), 300, T, rng)
+    assert ep.mask[:, -1].any()  # some episodes are cut at the horizon
+    V, e = rng.normal(size=mdp.S), rng.normal(size=mdp.S)
+    lams = np.array([0.0, 0.3, 0.95, 1.0])
+    line = pg.analysis.gae_error_line(mdp, policy, theta, V, e, lams, ep, T)
+    for c in (0.0, 0.7, -1.6):
+        Eg, bias2, var, mean = line.at(c)
+        Eg_d, bias2_d, var_d = pg.gae_bias_variance(mdp, policy, theta, V + c * e, lams, ep, T)
+        np.testing.assert_allclose(Eg, Eg_d, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(bias2, bias2_d, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(var, var_d, rtol=1e-9)
+        for i, lam in enumerate(lams):
+            g = pg.per_episode_gradients(policy, theta, ep, pg.gae(ep, V + c * e, mdp.gamma, lam), mdp.gamma)
+            np.testing.assert_allclose(mean[i], g.mean(axis=0), rtol=1e-10, atol=1e-12)
+
+
+def test_gae_error_line_rejects_bad_input():
+    import pgcourse as pg
+    mdp, policy, theta, T = pg.td_demo_problem()
+    ep = pg.sample_episodes(mdp, policy.probs(theta), 20, T, np.random.default_rng(0))
+    V = np.zeros(mdp.S)
+    with pytest.raises(ValueError, match="lams"):
+        pg.analysis.gae_error_line(mdp, policy, theta, V, V, [1.5], ep, T)
+    with pytest.raises(ValueError, match="direction"):
+        pg.analysis.gae_error_line(mdp, policy, theta, V, np.zeros(3), [0.5], ep, T)
+    with pytest.raises(ValueError, match="episodes"):
+        pg.analysis.gae_error_line(mdp, policy, theta, V, V, [0.5], ep.take(np.arange(1)), T)

@@ -13,6 +13,16 @@ LAMBDAS = np.round(np.linspace(0.0, 1.0, 11), 2)
 """The lambda grid of notebook 07's curves: 0, 0.1, ..., 1."""
 
 
+def _stepped_limits(lo: float, hi: float) -> tuple[float, float]:
+    """Axis limits around [lo, hi] (lo <= 0 <= hi) in nice steps (`_live.nice_ceiling` of 1.05 x each end; an end
+    at 0 gets 5% of the other side): the data fill at least 3/4 of each side, and small moves keep the limits."""
+    top = _live.nice_ceiling(1.05 * hi) if hi > 0 else 0.0
+    bottom = -_live.nice_ceiling(-1.05 * lo) if lo < 0 else 0.0
+    if top == bottom == 0.0:
+        return -1.0, 1.0
+    return (bottom or -0.05 * top), (top or -0.05 * bottom)
+
+
 @register("07_gae")
 def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.5, batch: int = 100,
                  seed: int = 0, episodes=None) -> Explorer:
@@ -25,28 +35,35 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
     e = pg.critic_error_direction(base)
     pool = pg.sample_episodes(base, pi, 4000, T, np.random.default_rng(seed)) if episodes is None else episodes
 
-    def curves_at(gamma, critic_error):
-        mdp = base.with_gamma(gamma)
-        ev = pg.evaluate(mdp, pi)
-        V_hat = ev.V + critic_error * e
-        Eg, bias2, var = pg.gae_bias_variance(mdp, policy, theta, V_hat, LAMBDAS, pool, T)
-        return mdp, V_hat, pg.policy_gradient(mdp, policy, theta), Eg, bias2, var
+    small = pool.take(np.arange(min(batch, pool.n_episodes)))  # the sampled batch: the pool's first episodes
 
-    def at_lambda_at(lam, gamma, critic_error):
-        mdp, V_hat, _, _, _, _ = curves(gamma, critic_error)
-        g = pg.per_episode_gradients(policy, theta, pool, pg.gae(pool, V_hat, mdp.gamma, lam), mdp.gamma)
-        return (pg.expected_gradient_estimate(mdp, policy, theta, V_hat, lam, T), pg.total_variance(g),
-                g.mean(axis=0), g[:batch].mean(axis=0), len(g))
+    # GAE's gradients are affine in the critic error c for a fixed gamma (pg.analysis.gae_error_line): one pass
+    # per gamma (and per lambda off the curves' grid) gives every critic error at once
+    def curves_at(gamma):
+        mdp = base.with_gamma(gamma)
+        return mdp, pg.analysis.gae_error_line(mdp, policy, theta, pg.evaluate(mdp, pi).V, e, LAMBDAS, pool, T)
+
+    def at_lambda_at(lam, gamma):
+        mdp, line = curves(gamma)
+        on_grid = np.flatnonzero(np.isclose(LAMBDAS, lam))
+        full = (line, int(on_grid[0])) if on_grid.size else \
+            (pg.analysis.gae_error_line(mdp, policy, theta, line_V(gamma), e, [lam], pool, T), 0)
+        return full, pg.analysis.gae_error_line(mdp, policy, theta, line_V(gamma), e, [lam], small, T)
+
+    def line_V(gamma):
+        return pg.evaluate(base.with_gamma(gamma), pi).V
 
     # thread-safe memos; after each update the values one slider step away are computed in the background
     curves_memo = Precomputed(curves_at, start=False)
     lambda_memo = Precomputed(at_lambda_at, start=False)
 
-    def curves(gamma, critic_error):
-        return curves_memo.get(gamma, critic_error)
+    def curves(gamma):
+        return curves_memo.get(gamma)
 
     def at_lambda(lam, gamma, critic_error):
-        return lambda_memo.get(lam, gamma, critic_error)
+        (big, i), little = lambda_memo.get(lam, gamma)
+        Eg, _, var, mean = big.at(critic_error)
+        return Eg[i], float(var[i]), mean[i], little.at(critic_error)[3][0], big.n_episodes
 
     steps = np.array([0.05, 0.01, 0.1])  # the sliders' steps: lambda, gamma, critic error
     last = [None]
@@ -62,8 +79,10 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
 
     def compute(lam, gamma, critic_error):
         key = (round(float(gamma), 4), round(float(critic_error), 4))
-        lambda_memo.ahead(one_step_away(round(float(lam), 4), *key))
-        _, _, grad, _, bias2, var = curves(*key)
+        lambda_memo.ahead(list(dict.fromkeys(k[:2] for k in one_step_away(round(float(lam), 4), *key))))
+        line = curves(key[0])[1]
+        _, bias2, var, _ = line.at(key[1])
+        grad = line.grad
         Eg_lam, v_lam, g_mean, g_small, n_pool = at_lambda(round(float(lam), 4), *key)
         return {"lam": lam, "gamma": gamma, "critic_error": critic_error, "grad": grad, "bias2": bias2, "var": var,
                 "Eg": Eg_lam, "v": v_lam, "g_mean": g_mean, "g_small": g_small, "n_pool": n_pool,
@@ -78,6 +97,13 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
         pgp.gradient_markers(ax2, {"exact grad U": r["grad"], "exact E[g], the chosen lambda": r["Eg"],
                                    f"sampled, {batch} episodes": r["g_small"]})
         ax1.set_xlim(ax1.get_xlim())
+        # the y axes follow the data in nice steps (the data range changes ~4000-fold over gamma and the critic
+        # error: a fixed axis would flatten most curves), so most moves keep them: then their pixels are pasted
+        title = _live.title_of(ax1)
+        title.set_text(f"GAE, batch {batch}:")
+        chosen = _live.suffix_text(title)
+        groups = [_live.CachedGroup([ax1.yaxis], cover=[ax1, ax1.yaxis]),
+                  _live.CachedGroup([ax2.yaxis], cover=[ax2, ax2.yaxis]), _live.CachedGroup([chosen])]
 
         def update(r):
             lam, gamma, critic_error, grad, Eg_lam, v_lam = r["lam"], r["gamma"], r["critic_error"], r["grad"], \
@@ -88,13 +114,16 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
             mse_line.set_ydata(bias2 + var)
             now_line.set_xdata([lam, lam])
             star.set_data([lam], [b2 + v_lam / batch])
-            ax1.set_ylim(*_live.data_range(bias2, var, bias2 + var))
-            _live.title_of(ax1).set_text(f"GAE, gamma = {gamma:.2f}, critic error {critic_error:.2f}, batch {batch}")
+            ax1.set_ylim(*_stepped_limits(0.0, max(float(np.max(bias2 + var)), b2 + v_lam / batch)))
+            chosen.set_text(f"gamma = {gamma:.2f}, critic error {critic_error:.2f}")
             ref, mid, smp = ax2.lines[:3]
             ref.set_ydata(np.ravel(grad))
             mid.set_ydata(np.ravel(Eg_lam))
             smp.set_ydata(np.ravel(r["g_small"]))
-            ax2.set_ylim(*_live.data_range(grad, Eg_lam, r["g_small"], include=0.0))
+            shown = np.concatenate([np.ravel(grad), np.ravel(Eg_lam), np.ravel(r["g_small"])])
+            ax2.set_ylim(*_stepped_limits(min(float(shown.min()), 0.0), max(float(shown.max()), 0.0)))
+            for g, key in zip(groups, (ax1.get_ylim(), ax2.get_ylim(), chosen.get_text()), strict=True):
+                g.set_key(key)
             se = np.sqrt(v_lam / r["n_pool"])
             n_pool, g_mean = r["n_pool"], r["g_mean"]
             return (f"lam = {lam:.2f}  gamma = {gamma:.2f}  critic error = {critic_error:.2f}\n"
@@ -105,8 +134,7 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
                     f"{v_lam / batch:.4f}\n"
                     f"MSE of a {batch}-episode batch = {b2 + v_lam / batch:.4f}   cos(exact E[g], grad U) = "
                     f"{pg.cosine(Eg_lam, grad):.4f}")
-        moving = [ax1.yaxis, *ax1.lines, _live.title_of(ax1), ax2.yaxis, *ax2.lines]
-        return update, moving
+        return update, [*groups, *ax1.lines, *ax2.lines]  # the groups first: they paste whole regions
 
     def controls():
         return {"lam": slider("lambda", 0.9, 0.0, 1.0, 0.05),
