@@ -97,6 +97,10 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
         pgp.gradient_markers(ax2, {"exact grad U": r["grad"], "exact E[g], the chosen lambda": r["Eg"],
                                    f"sampled, {batch} episodes": r["g_small"]})
         ax1.set_xlim(ax1.get_xlim())
+        # the axis labels stand apart, placed for the widest tick labels the stepped limits give (0.0125 ... 25;
+        # -1.5 ... 3): never clipped nor covered whatever the data, and a redrawn Axis draws its ticks only
+        _live.axis_label_apart(ax1.yaxis, widest="0.0000")
+        _live.axis_label_apart(ax2.yaxis, widest="\u22120.75")
         # the y axes follow the data in nice steps (the data range changes ~4000-fold over gamma and the critic
         # error: a fixed axis would flatten most curves), so most moves keep them: then their pixels are pasted
         title = _live.title_of(ax1)
