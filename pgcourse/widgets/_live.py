@@ -349,6 +349,23 @@ def axis_label_apart(axis, widest: str = "0"):
     return out
 
 
+TICK_STEPS = (1, 2, 2.5, 5, 10)
+"""Round tick steps (times a power of ten): matplotlib's default for a linear axis."""
+
+
+def tick_limits(lo: float, hi: float, nbins: int = 4, per_tick: int = 1) -> tuple[float, float]:
+    """[lo, hi] widened to multiples of 1/per_tick of the round tick step matplotlib's MaxNLocator(nbins,
+    TICK_STEPS) picks for it: axis limits that follow the data in steps, so that they change on few moves of
+    a control (an Axis redrawn only when they change: see CachedGroup), and the ticks fit them."""
+    from matplotlib.ticker import MaxNLocator
+    lo, hi = float(lo), float(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"need finite lo < hi, got lo={lo}, hi={hi}")
+    ticks = MaxNLocator(nbins=nbins, steps=TICK_STEPS).tick_values(lo, hi)
+    step = float(ticks[1] - ticks[0]) / per_tick
+    return float(step * np.floor(lo / step + 1e-9)), float(step * np.ceil(hi / step - 1e-9))
+
+
 class CachedGroup(mpl.artist.Artist):
     """Moving artists that change together, redrawn only when `key` changes: otherwise the pixels of their last
     draw are put back (a blit of one region, ~0.2 ms, instead of e.g. 11 cell texts, ~15 ms). E.g. a heatmap
@@ -408,6 +425,34 @@ class CachedGroup(mpl.artist.Artist):
         self._drawn = (self.key, renderer, renderer.copy_from_bbox(self.region(renderer)))
 
 
+class KeyedCachedGroup(CachedGroup):
+    """A CachedGroup that keeps the pixels of its last `maxkeys` keys, not only the last one: a control that
+    goes back and forth (a toggle, a slider stepped back) finds its look drawn already. Same use as
+    CachedGroup (list it first in `moving`, `set_key` in every update)."""
+
+    def __init__(self, members, cover=None, pad: float = 2.0, maxkeys: int = 8):
+        super().__init__(members, cover, pad)
+        self.maxkeys = int(maxkeys)
+        self._pixels: dict = {}  # key -> (renderer, pixels), oldest first
+
+    def _forget(self, _event=None):
+        super()._forget(_event)
+        self._pixels = {}
+
+    def draw(self, renderer):
+        hit = self._pixels.get(self.key) if self.key is not None else None
+        if hit is not None and hit[0] is renderer:
+            renderer.restore_region(hit[1])
+            return
+        for a in self.members:
+            a.draw(renderer)
+        if self.key is not None:
+            self._pixels.pop(self.key, None)
+            self._pixels[self.key] = (renderer, renderer.copy_from_bbox(self.region(renderer)))
+            while len(self._pixels) > self.maxkeys:
+                self._pixels.pop(next(iter(self._pixels)))
+
+
 def nice_ceiling(x: float) -> float:
     """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is >= x > 0: a colour or axis
     limit that follows the data in steps (at most a third above it), so it changes on few moves."""
@@ -419,3 +464,57 @@ def nice_ceiling(x: float) -> float:
         if m * e >= x * (1 - 1e-12):
             return float(round(m * e, 12))
     return float(10 * e)
+
+
+class CachedCells(mpl.artist.Artist):
+    """A `LiveHeatmap`'s moving artists (mesh, cell texts, arrows) as ONE moving artist that redraws only the
+    texts of the cells whose text, text colour or cell colour changed since its last draw, and puts back the
+    pixels of the others (a cell's text costs ~1 ms to rasterise at 2x; a small step of a control changes the
+    printed digits of a few cells). List it in `moving` in place of `heat.artists` (the heatmap needs a fixed
+    colorbar or none). Each cell's pixels are taken inside the cell, `pad` px off its edges, after the mesh
+    and the text are drawn: the mesh is opaque and a cell's interior is its flat colour, so a put-back cell is
+    the cell drawn again. A full redraw of the figure forgets them."""
+
+    def __init__(self, heat: LiveHeatmap, pad: float = 2.0):
+        super().__init__()
+        if heat.colorbar is not None and not (heat.fixed[0] is not None and heat.fixed[1] is not None):
+            raise ValueError("heat: CachedCells needs a heatmap with a fixed colour scale or without a colorbar")
+        self.heat, self.pad = heat, pad
+        self.members = [heat.im, *heat.texts] + ([heat.quiver] if heat.quiver is not None else [])
+        self._cells: dict = {}  # text index -> (key, pixels)
+        self._renderer = None
+        self.set_figure(heat.ax.figure)  # not added to it: a CachedGroup of it finds the figure here
+        heat.ax.figure.canvas.mpl_connect("draw_event", self._forget)
+
+    def _forget(self, _event=None):
+        self._cells = {}
+
+    def set_animated(self, b):
+        super().set_animated(b)
+        for a in self.members:
+            a.set_animated(b)
+
+    def cell_box(self, s):
+        """The display-pixel Bbox inside state s's cell (pad px off its edges)."""
+        i, j = self.heat.mdp.cells[s]
+        corners = self.heat.ax.transData.transform([(j - 0.5, i - 0.5), (j + 0.5, i + 0.5)])
+        return mpl.transforms.Bbox.from_extents(*corners.min(axis=0), *corners.max(axis=0)).padded(-self.pad)
+
+    def draw(self, renderer):
+        heat = self.heat
+        if renderer is not self._renderer:
+            self._cells, self._renderer = {}, renderer
+        heat.im.draw(renderer)
+        faces = heat.im.get_facecolor()  # (rows * cols, 4), row-major: the colours just drawn
+        cols = heat.mdp.shape[1]
+        for k, ((s, _tag), t) in enumerate(zip(heat.cells, heat.texts, strict=True)):
+            i, j = heat.mdp.cells[s]
+            key = (t.get_text(), mpl.colors.to_rgba(t.get_color()), tuple(faces[i * cols + j]))
+            cached = self._cells.get(k)
+            if cached is not None and cached[0] == key:
+                renderer.restore_region(cached[1])
+            else:
+                t.draw(renderer)
+                self._cells[k] = (key, renderer.copy_from_bbox(self.cell_box(s)))
+        if heat.quiver is not None:
+            heat.quiver.draw(renderer)  # over the cells: the arrows are not in their pixels

@@ -48,14 +48,21 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2)
-        pgp.cosine_vs_n(ax1, r["all"], highlight=None, current=r["n"], title=" ")
-        # the legend names the estimators once; the chosen one is the thick line, named in the title
+        pgp.cosine_vs_n(ax1, r["all"], highlight=None, current=r["n"], title="cosine(estimate, exact grad U); thick:")
+        # the legends name the series once and the titles never change (text is the costly part of a redraw):
+        # the chosen estimator is the thick line, named by one short text after the left title
+        chosen = _live.suffix_text(_live.title_of(ax1), r["estimator"])
         curves, now = ax1.lines[:len(names)], ax1.lines[len(names)]
         lo, hi = ax1.get_xlim()
         ax1.set_xlim(min(lo, 9.0), max(hi, 5500.0))  # the slider's whole range (10 to 5000)
         grad = lab["grad"]
         pgp.component_scatter(ax2, grad, {"the first n episodes": r["g_n"],
-                                          f"all {len(r['sc'].samples)} episodes": r["sc"].mean})
+                                          f"all {len(r['sc'].samples)} episodes": r["sc"].mean},
+                              title="chosen estimator: estimate vs exact, per component")
+        # the y range follows the estimates (~6x wider at n = 50 than at 5000) in round steps, and the y axis is
+        # redrawn only when they change (tick labels are the costly part of a redraw); its label stays put
+        _live.axis_label_apart(ax2.yaxis, widest="\u22120.000")
+        yframe = _live.CachedGroup([ax2.yaxis], cover=[ax2.yaxis, ax2.spines["left"]])
         first, mean, diag = ax2.lines
         x = np.ravel(grad)
 
@@ -63,14 +70,15 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
             estimator, n_episodes, sc, g_n, eb = r["estimator"], r["n"], r["sc"], r["g_n"], r["eb"]
             for line, name in zip(curves, names, strict=True):
                 line.set_linewidth(3.0 if name == estimator else 1.2)
-            _live.title_of(ax1).set_text(f"cosine(estimate, exact grad U); thick: {estimator}")
+            chosen.set_text(estimator)
             now.set_xdata([n_episodes, n_episodes])
             first.set_ydata(np.ravel(g_n))
             mean.set_ydata(np.ravel(sc.mean))
             lo, hi = _live.data_range(x, g_n, sc.mean, pad=0.0)
             diag.set_data([lo, hi], [lo, hi])
-            ax2.set_ylim(*_live.data_range(x, g_n, sc.mean))
-            _live.title_of(ax2).set_text(f"{estimator}: estimate vs exact, per component")
+            ylim = _live.tick_limits(*_live.data_range(x, g_n, sc.mean, pad=0.02), per_tick=2)
+            ax2.set_ylim(*ylim)
+            yframe.set_key(ylim)
             eb_txt = f"{eb:.4f}" if eb is not None else "n/a (no exact expression for this estimator)"
             return (f"{estimator}  (critic: TD(0) from 200 episodes)\n"
                     f"exact   |grad U| = {np.linalg.norm(grad):.4f}   exact |E[g] - grad U| = {eb_txt}\n"
@@ -79,7 +87,7 @@ def estimator_lab_explorer(estimator: str = "GAE(0.95)", n_episodes: int = 100, 
                     f"first {n_episodes} episodes: |g - grad U| = {np.linalg.norm(g_n - grad):.4f}   cos = "
                     f"{pg.cosine(g_n, grad):.4f}   expected |error|^2 ~ bias^2 + var/n = "
                     f"{sc.bias_norm ** 2 + sc.variance / n_episodes:.4f}")
-        moving = [*curves, now, _live.title_of(ax1), ax2.yaxis, first, mean, diag, _live.title_of(ax2)]
+        moving = [yframe, *curves, now, chosen, first, mean, diag]
         return update, moving
 
     def controls():

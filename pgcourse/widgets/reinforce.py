@@ -49,9 +49,16 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
         if key not in cache:
             cache[key] = run(*key)
     rest = sorted(((n, False) for n in N_CHOICES_05), key=lambda k: abs(N_CHOICES_05.index(k[0]) - 3))
-    pool = Precomputed(run, [k for k in rest if k not in cache], known=cache)
+    rest = [k for k in rest if k not in cache]
+    # The background starts at the first refresh, so it waits for a pause after it (_explorer.IDLE_S): a
+    # thread that starts a ~1 s pg.train run while the first moves come in takes half the CPU from them.
+    pool = Precomputed(run, rest, known=cache, start=False)
+    started = []
 
     def curves(n, baseline):
+        if not started:
+            started.append(True)
+            pool.ahead(rest)
         return pool.get(int(n), bool(baseline))
 
     @cached(maxsize=64)
@@ -63,28 +70,30 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
     lo0 = min(float(exact_U.min()), float(u_star))
     span = float(u_star) - lo0
 
-    def heading(n_episodes, baseline):
-        return "REINFORCE" + (" + baseline V" if baseline else "") + f", N = {n_episodes}"
+    def chosen(n_episodes, baseline):
+        """The right panel's title after "REINFORCE with": the baseline and N (the part that changes)."""
+        return f"b = {'V' if baseline else '0'}, N = {n_episodes}"
 
     n_max = max(N_CHOICES_05) * n_iters
 
     def draw(fig, r):
         ax1, ax2 = axes(fig, 2, sharey=True)
         # the legends and axes never change (text is the costly part of a redraw): what was chosen is in the
-        # right panel's title; episodes used on a log axis fixed for every N (iteration 0 uses none: not shown)
+        # right panel's title, whose changing part is a short text of its own; episodes used on a log axis fixed
+        # for every N (iteration 0 uses none: not shown)
         label = "sampled"
         pgp.learning_curves(ax1, {"exact gradient": exact_U, label: r["U"]}, optimum=u_star,
                             title="exact U of the iterates")
         eps = np.arange(1, n_iters + 1) * r["n"]
         pgp.learning_curves(ax2, {label: r["U"][:, 1:]}, x=eps, optimum=u_star, xlabel="episodes used (log scale)",
-                            title=heading(r["n"], r["baseline"]), first_color=1)
+                            title="REINFORCE with", first_color=1)
         ax2.set_xscale("log")
         ax2.set_xlim(1, n_max)
         runs1, runs2 = ax1.lines[1:1 + len(seeds)], ax2.lines[:len(seeds)]
         mean1, mean2 = ax1.lines[1 + len(seeds)], ax2.lines[len(seeds)]
         # one y range for every N and baseline (the runs start at U_0 = U(theta_0), exact ascent's lowest point)
         ax1.set_ylim(lo0 - 0.1 * span, float(u_star) + 0.05 * span)
-        title2 = _live.title_of(ax2)
+        title2 = _live.suffix_text(_live.title_of(ax2), chosen(r["n"], r["baseline"]))
         moving = [*runs1, mean1, *runs2, mean2, title2]
 
         def update(r):
@@ -96,7 +105,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
                 b.set_data(eps, u[1:])
             mean1.set_ydata(r["mean"])
             mean2.set_data(eps, r["mean"][1:])
-            title2.set_text(heading(n_episodes, baseline))
+            title2.set_text(chosen(n_episodes, baseline))
             return "\n".join([
                 (f"{name}, N = {n_episodes} episodes / iteration, lr = {lr}, {len(seeds)} seeds; "
                  f"optimal U* = {u_star:.4f}"),

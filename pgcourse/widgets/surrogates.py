@@ -10,6 +10,7 @@ import numpy as np
 import pgcourse as pg
 import pgcourse.plots as pgp
 
+from . import _live
 from ._explorer import Explorer, axes, register, slider
 
 C = pgp.OKABE_ITO  # the course's colour-blind-safe palette
@@ -62,7 +63,7 @@ def surrogate_explorer(step: float = 0.05, eps: float = 0.2, seed: int = 9) -> E
         ax1, ax2 = axes(fig, 2, left=0.08, right=0.985, bottom=0.15, top=0.90, wspace=0.25)
         curves = [(prof["U"], "-", "black", 2.0, "U(theta) - U_old, exact"),
                   (prof["L"], "--", "blue", 1.6, "surrogate L_old - U_old"),
-                  (clip, "-.", "vermillion", 1.6, f"clipped (eps {e:.2f}) - U_old"),
+                  (clip, "-.", "vermillion", 1.6, "PPO clipped - U_old"),
                   (prof["bound"], ":", "green", 2.0, "TRPO bound - U_old")]
         panels = ((ax1, near, "near theta_old: TRPO's bound"), (ax2, x >= 0, "far: the clipped objective"))
         moving, clipped, marks = [], [], []
@@ -82,16 +83,18 @@ def surrogate_explorer(step: float = 0.05, eps: float = 0.2, seed: int = 9) -> E
             moving += [vline, dots]
             ax.set_xlabel("step t along the unit natural gradient")
         ax1.set_ylabel("improvement over U(theta_old)")
+        # the legend and titles never change (text is the costly part of a redraw): eps is one short moving text
         pgp.legend_above(ax1, ncols=2, title=panels[0][2])
-        ax2.set_title(panels[1][2], y=1.0, loc="left")
-        moving.append(ax1.get_legend())
+        ax2.set_title(panels[1][2] + ", eps =", y=1.0, loc="left")
+        eps_text = _live.suffix_text(ax2._left_title, f"{e:.2f}")
+        moving.append(eps_text)
 
         def update(r):
             i, t, e = r["i"], r["t"], r["e"]
             clip = prof["clipped"][e]
             for line, sel in clipped:
                 line.set_ydata((clip - U0)[sel])
-            ax1.get_legend().get_texts()[2].set_text(f"clipped (eps {e:.2f}) - U_old")
+            eps_text.set_text(f"{e:.2f}")
             ys = [prof["U"][i] - U0, prof["L"][i] - U0, clip[i] - U0, prof["bound"][i] - U0]
             for vline, dots, xmax in marks:
                 shown = bool(t <= xmax)
