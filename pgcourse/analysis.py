@@ -379,6 +379,28 @@ class GaeErrorLine:
         return Eg, bias2, np.maximum(var, 0.0), self.mean_a + c * self.mean_b
 
 
+def _expected_gae_gradients(mdp, policy, theta, V, e, lams, T):
+    """(E0, E1) (L, *theta.shape): `expected_gradient_estimate` at V and its change per unit of c along V + c e,
+    for every lambda at once (the same backward recursion A^(k+1) = D + gamma lam M A^(k), D affine in V_hat)."""
+    from .exact import _alive_distributions, _expected_td_error, _pair_chain
+    pi = policy.probs(theta)
+    S, nA, L = mdp.S, mdp.A, len(lams)
+    p = _alive_distributions(mdp, pi, T)
+    D0 = _expected_td_error(mdp, V).ravel()
+    D = np.stack([D0, _expected_td_error(mdp, V + e).ravel() - D0], axis=1)   # (S A, 2)
+    M = _pair_chain(mdp, pi)
+    c = np.repeat(mdp.gamma * lams, 2)                                         # columns (lambda, part)
+    Dk = np.tile(D, (1, L))
+    Ak = Dk.copy()
+    C = np.zeros((S, nA, 2 * L))
+    pi3 = pi[:, :, None]
+    for t in range(T - 1, -1, -1):
+        Wk = Ak.reshape(S, nA, 2 * L)
+        C += mdp.gamma ** t * p[t][:, None, None] * pi3 * (Wk - (pi3 * Wk).sum(axis=1, keepdims=True))
+        Ak = Dk + c * (M @ Ak)
+    E = np.array([policy.contract(C[:, :, j]) for j in range(2 * L)]).reshape(L, 2, *theta.shape)
+    return E[:, 0], E[:, 1]
+
 def gae_error_line(mdp, policy, theta, V, direction, lams, episodes, horizon: int) -> GaeErrorLine:
     """`GaeErrorLine` of the critics V_hat(c) = V + c * direction (V, direction: (S,)) for each lambda in lams
     (L,) on `episodes` (N, T) cut at `horizon`: one pass gives `gae_bias_variance` at every c (`.at(c)`).
@@ -399,8 +421,7 @@ def gae_error_line(mdp, policy, theta, V, direction, lams, episodes, horizon: in
     if ep.n_episodes < 2:
         raise ValueError(f"episodes must hold at least 2 episodes (a variance), got {ep.n_episodes}")
     gamma = mdp.gamma
-    E0 = np.array([expected_gradient_estimate(mdp, policy, theta, V, lam, horizon) for lam in lams])
-    E1 = np.array([expected_gradient_estimate(mdp, policy, theta, V + e, lam, horizon) for lam in lams]) - E0
+    E0, E1 = _expected_gae_gradients(mdp, policy, theta, V, e, lams, as_count(horizon, "horizon"))
     d0 = td_errors(ep, V, gamma)
     D = np.stack([d0, td_errors(ep, V + e, gamma) - d0])              # (2, N, T): delta of V and of e
     N, T = ep.states.shape
@@ -409,28 +430,28 @@ def gae_error_line(mdp, policy, theta, V, direction, lams, episodes, horizon: in
     lengths = real.sum(axis=1)
     order = np.argsort(-lengths, kind="stable")   # longest first: the episodes alive at step t come first
     alive = (lengths[order][None, :] > np.arange(T)[:, None]).sum(axis=1)
-    Dt = np.ascontiguousarray(D[:, order].transpose(2, 0, 1))        # (T, 2, N), time-major, sorted episodes
+    Dt = np.ascontiguousarray(D[:, order].transpose(2, 1, 0))        # (T, N, 2), time-major, sorted episodes
     mask = np.ascontiguousarray(ep.mask[order].T)                     # (T, N)
     pair = np.ascontiguousarray((ep.states[order] * nA + ep.actions[order]).T) + (S * nA) * np.arange(N)
-    gl = gamma * lams[:, None, None]
-    nxt = np.zeros((L, 2, N))                       # A_{t+1} of each (lambda, part, episode), sorted episodes
-    W = np.zeros((L, 2, N * S * nA))                # sum_t gamma^t A_t at each episode's (s_t, a_t)
+    gl = gamma * lams[:, None]
+    nxt = np.zeros((N, L, 2))                       # A_{t+1} of each (episode, lambda, part), sorted episodes
+    W = np.zeros((N * S * nA, L, 2))                # sum_t gamma^t A_t at each episode's (s_t, a_t)
     for t in range(T - 1, -1, -1):                  # the scan of pg.gae, every lambda and part at once
         k = int(alive[t])
         if k == 0:
             continue
-        cont = mask[t + 1, :k] if t + 1 < T else 0.0
-        nxt[:, :, :k] = Dt[t, :, :k] + gl * cont * nxt[:, :, :k]
-        W[:, :, pair[t, :k]] += (gamma ** t * mask[t, :k]) * nxt[:, :, :k]   # pair[t] distinct: no collision
-    W = W.reshape(L, 2, N, S, nA)
-    C = W - W.sum(axis=-1, keepdims=True) * policy.probs(theta)
-    g = C if policy.is_tabular else np.einsum("lpnsa,sak->lpnk", C, policy.features)
-    g = g.reshape(len(lams), 2, N, -1)
-    dev = g - g.mean(axis=2, keepdims=True)
-    ddof = max(N - 1, 1)
-    cov = np.stack([(dev[:, 0] ** 2).sum(axis=(1, 2)), (dev[:, 0] * dev[:, 1]).sum(axis=(1, 2)),
-                    (dev[:, 1] ** 2).sum(axis=(1, 2))], axis=1) / ddof
-    means = g.mean(axis=2).reshape(len(lams), 2, *theta.shape)
+        cont = mask[t + 1, :k, None, None] if t + 1 < T else 0.0
+        nxt[:k] = Dt[t, :k, None, :] + gl * cont * nxt[:k]
+        W[pair[t, :k]] += (gamma ** t * mask[t, :k])[:, None, None] * nxt[:k]   # pair[t] distinct: no collision
+    W = W.reshape(N, S, nA, L, 2)
+    C = W - W.sum(axis=2, keepdims=True) * policy.probs(theta)[:, :, None, None]
+    g = C if policy.is_tabular else np.einsum("nsalp,sak->nklp", C, policy.features)
+    g = np.ascontiguousarray(g.reshape(N, -1, L, 2).transpose(2, 3, 0, 1))   # (L, 2, N, K)
+    mean = g.mean(axis=2)
+    dev = (g - mean[:, :, None]).reshape(L, 2, -1)
+    M = dev @ dev.transpose(0, 2, 1) / max(N - 1, 1)  # (L, 2, 2): sum over episodes and components
+    cov = np.stack([M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]], axis=1)
+    means = mean.reshape(L, 2, *theta.shape)
     return GaeErrorLine(lams, policy_gradient(mdp, policy, theta), E0, E1, means[:, 0], means[:, 1], cov, N)
 
 
