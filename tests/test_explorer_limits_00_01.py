@@ -122,28 +122,62 @@ def test_groups_come_first_cover_their_members_and_do_not_overlap(explorers, nam
 
 
 def test_a_group_redraws_exactly_when_its_key_changes_or_the_figure_is_redrawn(explorers):
-    """00's heatmap: an N move blits it back (its texts are not drawn), a gamma move and a full redraw draw
-    it again."""
+    """00's heatmap: an N move blits it back (no cell text is drawn); a gamma move draws the texts of exactly
+    the cells whose text or colour changed (CachedCells); a full redraw draws every text again."""
     ex = explorers["00_welcome_mdps"]
     ex.refresh(**ex.defaults)
     group = ex._moving[0]
-    text = next(m for m in group.members if m.__class__.__name__ == "Text")
+    (cells,) = group.members
+    assert isinstance(group, _live.CachedGroup) and isinstance(cells, _live.CachedCells)
+    texts = cells.heat.texts
     drawn = []
-    draw = text.draw
-    text.draw = lambda renderer: (drawn.append(1), draw(renderer))
+    def counted(f, k):
+        return lambda renderer: (drawn.append(k), f(renderer))
+    for k, t in enumerate(texts):
+        t.draw = counted(t.draw, k)
+
+    def look():
+        faces = cells.heat.im.get_facecolor()
+        cols = cells.heat.mdp.shape[1]
+        return [(t.get_text(), t.get_color(), tuple(faces[i * cols + j]))
+                for (s, _), t in zip(cells.heat.cells, texts, strict=True) for i, j in [cells.heat.mdp.cells[s]]]
     try:
         ex.refresh(n_episodes=1200)
         assert not drawn, "an N move redrew the heatmap"
-        ex.refresh(gamma=0.9)
-        assert len(drawn) == 1, "a gamma move did not redraw the heatmap"
+        for g in (0.9, 0.91, 0.5):
+            before = look()
+            ex.refresh(gamma=g)
+            after = look()
+            changed = [k for k, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+            assert changed and sorted(drawn) == changed, (g, drawn, changed)
+            drawn.clear()
         ex.refresh(n_episodes=1000)
-        assert len(drawn) == 1
-        ex._background = None  # a full redraw: new background, the group's pixels are forgotten
+        assert not drawn
+        ex._background = None  # a full redraw: new background, the cached pixels are forgotten
         ex.refresh()
-        assert len(drawn) == 2
+        assert sorted(drawn) == list(range(len(texts)))
     finally:
-        del text.draw
+        for t in texts:
+            del t.draw
         ex.refresh(**ex.defaults)
+
+
+def test_every_cell_text_lies_inside_its_cached_cell(explorers):
+    """The pixels CachedCells keeps per cell (inside the cell, off its edges) hold the cell's whole text."""
+    for name in NAMES:
+        ex = explorers[name]
+        ex.refresh(gamma=0.5)
+        renderer = ex.fig.canvas.get_renderer()
+        found = [a for g in ex._moving for a in ([g] + list(getattr(g, "members", [])))
+                 if isinstance(a, _live.CachedCells)]
+        assert found, name
+        for cells in found:
+            for (s, _), t in zip(cells.heat.cells, cells.heat.texts, strict=True):
+                for text in (t.get_text(), "-0.888 S"):  # now, and the widest it may print
+                    t.set_text(text)
+                    bb, box = t.get_window_extent(renderer), cells.cell_box(s)
+                    assert box.x0 <= bb.x0 and bb.x1 <= box.x1 and box.y0 <= bb.y0 and bb.y1 <= box.y1, (name, s)
+        ex.refresh(**ex.defaults)  # a gamma move: the update sets every text again
 
 
 @given(mdp_cases(max_S=6, max_A=3, episodic=True), st.integers(1, 12), st.integers(1, 40))
@@ -166,3 +200,32 @@ def test_trimmed_episodes_are_the_same_batch(case, horizon, n):
     assert np.array_equal(pg.visitation_frequencies(got, mdp.S, g), pg.visitation_frequencies(head, mdp.S, g))
     assert np.array_equal(pg.discounted_returns(got.rewards, g, got.mask)[:, 0],
                           pg.discounted_returns(head.rewards, g, head.mask)[:, 0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_many_moves_in_a_row_still_show_what_a_full_redraw_shows(name):
+    """Cached pixels kept over several moves of every control in turn (no full redraw in between, unlike
+    test_widgets_retained) equal the figure redrawn from scratch at the end."""
+    import io
+
+    from PIL import Image
+
+    from benchmarks.explorers import _moves
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+    ex = pgw.EXPLORERS[name]()
+    ex.refresh()
+    controls = ex.make_controls()
+    for k, c in controls.items():
+        c.value = ex.params.get(k, c.value)
+    plans = {k: _moves(c, 4) for k, c in controls.items()}
+    for step in range(4):
+        for k, c in controls.items():
+            v = plans[k][step]
+            ex.refresh(**{k: int(round(v)) if getattr(c, "_pg_integer", False) else v})
+    fast = pixels(ex.png)
+    ex._background = None
+    ex.refresh()
+    assert np.array_equal(fast, pixels(ex.png)), f"{name}: {np.any(fast != pixels(ex.png), axis=2).sum()} px differ"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+import matplotlib as mpl
 import numpy as np
 
 import pgcourse as pg
@@ -71,8 +72,9 @@ def gridworld_explorer(gamma=0.95, slip=0.1, n_episodes=1000, seed=0) -> Explore
         # title does not move (gamma and slip are on the sliders and in the summary)
         heat = _live.LiveHeatmap(ax1, r["mdp"], r["V"], pi=pi, label="V(s)", text_dy=-0.3,
                                  title="exact $V^\\pi$ and $\\pi$", vmin=-1.0, vmax=1.0)
-        # V moves with gamma and slip only: an N move blits the heatmap back instead of redrawing its texts
-        cells = _live.CachedGroup(heat.artists, cover=[ax1])
+        # V moves with gamma and slip only: an N move blits the heatmap back instead of redrawing its texts, and a
+        # gamma or slip move redraws the texts of the cells whose printed value changed
+        cells = _live.CachedGroup([_live.CachedCells(heat)], cover=[ax1])
         curve = _live.LiveRunningMean(ax2, *r["running"], r["U"], label="mean of sampled G_0",
                                       ylabel="return from the start", title="sampled returns vs exact V(start)",
                                       xlim=(1, n_max), ylim=(-1.1, 1.1))  # every return is in [-1, 1]
@@ -128,18 +130,25 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
         ax1, ax2 = axes(fig, 2)
         exact = _live.LiveHeatmap(ax1, r["mdp"], r["d"], fmt="{:.3f}", vmin=0.0, colorbar=False,
                                   title="exact $d^\\pi$")
-        sampled = _live.LiveHeatmap(ax2, r["mdp"], r["d_hat"], fmt="{:.3f}", vmin=0.0, colorbar=False, title=" ")
+        sampled = _live.LiveHeatmap(ax2, r["mdp"], r["d_hat"], fmt="{:.3f}", vmin=0.0, colorbar=False,
+                                    title="sampled frequencies, N =")
         ax2.set_ylabel("")
         cb = fig.colorbar(exact.im, ax=[ax1, ax2], fraction=0.03, pad=0.02)
         cb.set_label("discounted state frequency")
         s0 = int(np.argmax(r["mdp"].mu))
         # what moves with what: d with gamma, d_hat with gamma and N, the title with N, the colour scale (one
-        # for both panels, a nice number at most 25% above the largest frequency) now and then. A group whose
-        # key did not change is blitted back instead of redrawn.
+        # for both panels, a nice number at most a third above the largest frequency) now and then. A group
+        # whose key did not change is blitted back instead of redrawn; in a heatmap that is redrawn only the
+        # cells whose printed value changed are drawn again (CachedCells).
         title = _live.title_of(ax2)
-        left = _live.CachedGroup([*exact.artists], cover=[ax1])
-        right = _live.CachedGroup([*sampled.artists], cover=[ax2])
-        heading = _live.CachedGroup([title])
+        # the title's N, right after it: only its digits move (on the figure, not among the Axes' cell texts)
+        count = fig.add_artist(mpl.text.Annotation("", xy=(1.0, 0.0), xycoords=title, xytext=(3.0, 0.0),
+                                                   textcoords="offset points", ha="left", va="bottom",
+                                                   fontproperties=title.get_fontproperties(),
+                                                   color=title.get_color()))
+        left = _live.CachedGroup([_live.CachedCells(exact)], cover=[ax1])
+        right = _live.CachedCells(sampled)
+        heading = _live.CachedGroup([count])
         scale = _live.CachedGroup([cb.long_axis], cover=[cb.ax, cb.long_axis])
 
         def update(r):
@@ -148,14 +157,13 @@ def dpi_explorer(gamma=0.9, n_episodes=2000, seed=0) -> Explorer:
                 exact.update(r["d"], vmax=vmax)
                 left.set_key((r["gamma"], vmax))
             sampled.update(r["d_hat"], vmax=vmax)
-            right.set_key((r["gamma"], r["N"], vmax))
-            title.set_text(f"sampled frequencies, N = {r['N']}")
+            count.set_text(f"{r['N']}")
             heading.set_key(r["N"])
             scale.set_key(vmax)
             return (f"exact    d(start) = {r['d'][s0]:.4f}   sampled  d(start) = {r['d_hat'][s0]:.4f}\n"
                     f"total variation distance 1/2 sum |d - d_hat| = {r['tv']:.4f}  "
                     f"(gamma = {r['gamma']:.2f}, N = {r['N']})")
-        return update, [left, right, heading, scale]
+        return update, [left, heading, scale, right]  # the groups first (CachedGroup)
 
     def controls():
         return {"gamma": slider("gamma", gamma, 0.0, 0.99, 0.01),
