@@ -11,6 +11,8 @@ from ._explorer import Explorer, Precomputed, axes, register, slider
 
 LAMBDAS = np.round(np.linspace(0.0, 1.0, 11), 2)
 """The lambda grid of notebook 07's curves: 0, 0.1, ..., 1."""
+GAMMAS_07 = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99)
+"""The explorer's gamma choices, each computed at load (~0.15 s each: every critic error comes with it)."""
 
 
 def _stepped_limits(lo: float, hi: float) -> tuple[float, float]:
@@ -56,6 +58,9 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
     # thread-safe memos; after each update the values one slider step away are computed in the background
     curves_memo = Precomputed(curves_at, start=False)
     lambda_memo = Precomputed(at_lambda_at, start=False)
+    gammas = tuple(sorted({*GAMMAS_07, round(float(gamma), 4)}))
+    for g in gammas:  # every gamma of the control, now: a gamma move then computes nothing new
+        curves_memo.get(g)
 
     def curves(gamma):
         return curves_memo.get(gamma)
@@ -65,17 +70,19 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
         Eg, _, var, mean = big.at(critic_error)
         return Eg[i], float(var[i]), mean[i], little.at(critic_error)[3][0], big.n_episodes
 
-    steps = np.array([0.05, 0.01, 0.1])  # the sliders' steps: lambda, gamma, critic error
+    steps = np.array([0.05, 0.1])  # the sliders' steps: lambda, critic error (gamma: every choice is computed)
     last = [None]
 
     def one_step_away(*key):
-        """The next values of the control that just moved: one more step the same way, then one step back."""
+        """The next values of the lambda or critic-error slider that just moved: one more step the same way,
+        then one step back (a gamma move needs nothing ahead)."""
         prev, last[0] = last[0], np.array(key)
-        if prev is None or np.count_nonzero(prev != last[0]) != 1:
+        if prev is None or prev[1] != last[0][1] or np.count_nonzero(prev != last[0]) != 1:
             return []
-        d = np.sign(last[0] - prev) * steps * (prev != last[0])
-        out = [tuple(np.round(last[0] + s * d, 4)) for s in (1, -1)]
-        return [k for k in out if 0.0 <= k[0] <= 1.0 and 0.5 <= k[1] <= 0.99 and 0.0 <= k[2] <= 2.0]
+        moved = np.array([prev[0] != last[0][0], prev[2] != last[0][2]])
+        d = np.sign(last[0][[0, 2]] - prev[[0, 2]]) * steps * moved
+        out = [(round(last[0][0] + s * d[0], 4), last[0][1], round(last[0][2] + s * d[1], 4)) for s in (1, -1)]
+        return [k for k in out if 0.0 <= k[0] <= 1.0 and 0.0 <= k[2] <= 2.0]
 
     def compute(lam, gamma, critic_error):
         key = (round(float(gamma), 4), round(float(critic_error), 4))
@@ -142,7 +149,7 @@ def gae_explorer(lam: float = 0.9, gamma: float = 0.95, critic_error: float = 0.
 
     def controls():
         return {"lam": slider("lambda", 0.9, 0.0, 1.0, 0.05),
-                "gamma": slider("gamma", 0.95, 0.5, 0.99, 0.01),
+                "gamma": slider("gamma", round(float(gamma), 4), None, None, kind="choice", options=gammas),
                 "critic_error": slider("critic error", 0.5, 0.0, 2.0, 0.1)}
 
     def alt(p):
