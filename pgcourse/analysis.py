@@ -29,7 +29,7 @@ from ._validate import (
     as_scalar,
 )
 from .estimators import discounted_returns, gae, per_episode_gradients, td_errors
-from .exact import expected_gradient_estimate, policy_gradient
+from .exact import expected_gradient_estimate, expected_gradient_estimates, policy_gradient
 
 __all__ = [
     "BUILTIN_ESTIMATORS",
@@ -381,25 +381,9 @@ class GaeErrorLine:
 
 def _expected_gae_gradients(mdp, policy, theta, V, e, lams, T):
     """(E0, E1) (L, *theta.shape): `expected_gradient_estimate` at V and its change per unit of c along V + c e,
-    for every lambda at once (the same backward recursion A^(k+1) = D + gamma lam M A^(k), D affine in V_hat)."""
-    from .exact import _alive_distributions, _expected_td_error, _pair_chain
-    pi = policy.probs(theta)
-    S, nA, L = mdp.S, mdp.A, len(lams)
-    p = _alive_distributions(mdp, pi, T)
-    D0 = _expected_td_error(mdp, V).ravel()
-    D = np.stack([D0, _expected_td_error(mdp, V + e).ravel() - D0], axis=1)   # (S A, 2)
-    M = _pair_chain(mdp, pi)
-    c = np.repeat(mdp.gamma * lams, 2)                                         # columns (lambda, part)
-    Dk = np.tile(D, (1, L))
-    Ak = Dk.copy()
-    C = np.zeros((S, nA, 2 * L))
-    pi3 = pi[:, :, None]
-    for t in range(T - 1, -1, -1):
-        Wk = Ak.reshape(S, nA, 2 * L)
-        C += mdp.gamma ** t * p[t][:, None, None] * pi3 * (Wk - (pi3 * Wk).sum(axis=1, keepdims=True))
-        Ak = Dk + c * (M @ Ak)
-    E = np.array([policy.contract(C[:, :, j]) for j in range(2 * L)]).reshape(L, 2, *theta.shape)
-    return E[:, 0], E[:, 1]
+    for every lambda at once (it is affine in V_hat)."""
+    E = expected_gradient_estimates(mdp, policy, theta, np.stack([V, V + e]), lams, T)
+    return E[:, 0], E[:, 1] - E[:, 0]
 
 def gae_error_line(mdp, policy, theta, V, direction, lams, episodes, horizon: int) -> GaeErrorLine:
     """`GaeErrorLine` of the critics V_hat(c) = V + c * direction (V, direction: (S,)) for each lambda in lams

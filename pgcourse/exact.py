@@ -304,21 +304,39 @@ def expected_gradient_estimate(mdp: TabularMDP, policy: SoftmaxPolicy, theta: Ar
 
     p = alive_distributions, A_lam^{(k)} = expected_gae(..., n_steps=k). lam = 0: actor-critic (TD errors);
     V_hat = 0, lam = 1: REINFORCE (G_t, no bootstrap; any baseline b(s) leaves the expectation unchanged).
-    With the true V every lam gives sum_{t<T} gamma^t E[grad log pi A], which tends to grad U as T grows."""
+    With the true V every lam gives sum_{t<T} gamma^t E[grad log pi A], which tends to grad U as T grows.
+    One case of `expected_gradient_estimates`."""
+    lam = as_scalar(lam, "lam", low=0.0, high=1.0)
+    V_hat = as_float_array(V_hat, "V_hat", shape=(as_mdp(mdp).S,))
+    return expected_gradient_estimates(mdp, policy, theta, V_hat[None], [lam], horizon)[0, 0]
+
+
+def expected_gradient_estimates(mdp: TabularMDP, policy: SoftmaxPolicy, theta: ArrayLike, V_hats: ArrayLike,
+                                lams: ArrayLike, horizon: int) -> np.ndarray:
+    """`expected_gradient_estimate` for K critics V_hats (K, S) and L values lams (L,) at once: (L, K,
+    *theta.shape). One backward recursion A^{(k+1)} = D + gamma lam M A^{(k)} over the (s, a) pairs runs for
+    every (lambda, critic) column together (D, the expected TD errors, is affine in V_hat)."""
     mdp = as_mdp(mdp)
     policy = as_softmax_policy(policy, mdp)
     pi = policy.probs(policy.check_theta(theta))
     T = as_count(horizon, "horizon")
-    lam = as_scalar(lam, "lam", low=0.0, high=1.0)
-    V_hat = as_float_array(V_hat, "V_hat", shape=(mdp.S,))
+    lams = as_float_array(lams, "lams", ndim=1)
+    if lams.size == 0 or lams.min() < 0.0 or lams.max() > 1.0:
+        raise ValueError(f"lams must be a non-empty list of values in [0, 1], got {lams}")
+    V_hats = as_float_array(V_hats, "V_hats", ndim=2)
+    if V_hats.shape[1] != mdp.S or V_hats.shape[0] == 0:
+        raise ValueError(f"V_hats must have shape (K, S) = (K, {mdp.S}) with K >= 1, got {V_hats.shape}")
+    S, nA, K, L = mdp.S, mdp.A, V_hats.shape[0], lams.size
     p = _alive_distributions(mdp, pi, T)
-    D = _expected_td_error(mdp, V_hat).ravel()
+    D = np.stack([_expected_td_error(mdp, V).ravel() for V in V_hats], axis=1)   # (S A, K)
     M = _pair_chain(mdp, pi)
-    c = mdp.gamma * lam
-    C = np.zeros((mdp.S, mdp.A))
-    Ak = D.copy()  # k = 1 step left: t = T - 1
+    c = np.repeat(mdp.gamma * lams, K)                                           # columns (lambda, critic)
+    Dk = np.tile(D, (1, L))
+    Ak = Dk.copy()  # k = 1 step left: t = T - 1
+    C = np.zeros((S, nA, K * L))
+    pi3 = pi[:, :, None]
     for t in range(T - 1, -1, -1):
-        W = Ak.reshape(mdp.S, mdp.A)
-        C += mdp.gamma ** t * p[t][:, None] * pi * (W - (pi * W).sum(axis=1, keepdims=True))
-        Ak = D + c * (M @ Ak)
-    return policy.contract(C)
+        W = Ak.reshape(S, nA, K * L)
+        C += mdp.gamma ** t * p[t][:, None, None] * pi3 * (W - (pi3 * W).sum(axis=1, keepdims=True))
+        Ak = Dk + c * (M @ Ak)
+    return np.array([policy.contract(C[:, :, j]) for j in range(K * L)]).reshape(L, K, *np.shape(theta))

@@ -81,3 +81,41 @@ def test_score_estimator_rejects_bad_shapes(problem):
     ep = pg.sample_episodes(mdp, pi, 50, T, np.random.default_rng(0))
     with pytest.raises(ValueError, match="shape"):
         pg.score_estimator("bad", lambda e, V, g: np.zeros(3), policy, theta, ep, ev.V, mdp.gamma, ev.A)
+
+
+def _expected_gradient_by_definition(mdp, policy, theta, V_hat, lam, T):
+    """sum_{t<T} gamma^t sum_{s,a} p_t(s) pi(a|s) grad log pi(a|s) A_lam^{(T-t)}(s, a), term by term."""
+    pi = policy.probs(theta)
+    p = pg.alive_distributions(mdp, pi, T)
+    s_idx, a_idx = np.meshgrid(np.arange(mdp.S), np.arange(mdp.A), indexing="ij")
+    score = policy.grad_log_prob(theta, s_idx, a_idx).reshape(mdp.S, mdp.A, *np.shape(theta))
+    g = np.zeros(np.shape(theta))
+    for t in range(T):
+        A_k = pg.expected_gae(mdp, pi, V_hat, lam, n_steps=T - t)
+        g += mdp.gamma ** t * np.tensordot(p[t][:, None] * pi * A_k, score, axes=([0, 1], [0, 1]))
+    return g
+
+
+def test_expected_gradient_estimates_batch_is_each_case_by_definition(problem):
+    """(L, K) critics x lambdas at once (pg.exact.expected_gradient_estimates) equal the definition per case."""
+    mdp, policy, theta, _, _, ev = problem
+    rng = np.random.default_rng(3)
+    V_hats = np.stack([ev.V, ev.V + pg.critic_error_direction(mdp), rng.normal(size=mdp.S)])
+    lams, T = [0.0, 0.5, 1.0], 6
+    E = pg.exact.expected_gradient_estimates(mdp, policy, theta, V_hats, lams, T)
+    assert E.shape == (3, 3, *np.shape(theta))
+    for i, lam in enumerate(lams):
+        for k, V in enumerate(V_hats):
+            ref = _expected_gradient_by_definition(mdp, policy, theta, V, lam, T)
+            assert np.allclose(E[i, k], ref, rtol=1e-10, atol=1e-12), (lam, k)
+            assert np.allclose(pg.expected_gradient_estimate(mdp, policy, theta, V, lam, T), ref, rtol=1e-10,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [dict(lams=[]), dict(lams=[1.5]), dict(V_hats=np.zeros((2, 1))),
+                                 dict(V_hats=np.zeros(3))])
+def test_expected_gradient_estimates_rejects_bad_input(problem, bad):
+    mdp, policy, theta, _, _, ev = problem
+    args = dict(V_hats=ev.V[None], lams=[0.5]) | bad
+    with pytest.raises(ValueError, match="lams|V_hats"):
+        pg.exact.expected_gradient_estimates(mdp, policy, theta, args["V_hats"], args["lams"], 5)
