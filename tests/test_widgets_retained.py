@@ -92,3 +92,30 @@ def test_precomputed_reraises_and_recovers():
         pc.get(1)
     state["fail"] = False
     assert pc.get(1) == 1
+
+
+def test_precomputed_in_a_process_gives_the_direct_values_and_ends():
+    """process=True: the listed keys are computed in a spawned low-priority process, with the values f gives in
+    this one (np.linalg.matrix_power here, picklable); the process is gone once the list is done."""
+    import functools
+    import multiprocessing
+    import time
+
+    f = functools.partial(np.linalg.matrix_power, np.array([[1.0, 1.0], [1.0, 0.0]]))
+    keys = [(n,) for n in (5, 10, 20, 30)]
+    pc = pgw.Precomputed(f, keys, process=True)
+    deadline = time.monotonic() + 120
+    while not all(k in pc for k in keys) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(k in pc for k in keys), "the background process did not compute the listed keys"
+    for (n,) in keys:
+        assert np.array_equal(pc.get(n), f(n))
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not multiprocessing.active_children(), "the background process outlived its list"
+    assert pc.get(7)[0, 1] == 13  # a key never listed: computed here, at once
+    import os
+    where = pgw.Precomputed(os.getpid, [()], process=True)   # the one key (): f() itself
+    while () not in where and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert () in where and where.get() != os.getpid(), "the listed key was not computed in another process"

@@ -71,6 +71,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -420,15 +421,21 @@ def cached(f=None, *, maxsize: int = 64):
 
 
 class Precomputed:
-    """f(*key) for a list of keys, computed ahead in one background (daemon) thread, in order, while the
-    student reads (between explorer updates: IDLE_S); `get(*key)` returns the value, waiting if the thread is
-    computing that key right now, computing it at once if the thread has not reached it (or it was never
-    listed). Every key's value is
-    what f(*key) returns called directly (f must be deterministic: seeded rngs), so the order does not
-    matter. Results are kept (no eviction: list only what fits in memory). known: {key: value} already
-    computed (a 1-tuple key may be given as its element)."""
+    """f(*key) for a list of keys, computed ahead in the background, in order, while the student reads;
+    `get(*key)` returns the value, waiting if the background is computing that key right now, computing it at
+    once if the background has not reached it (or it was never listed). Every key's value is what f(*key)
+    returns called directly (f must be deterministic: seeded rngs), so the order does not matter. Results are
+    kept (no eviction: list only what fits in memory). known: {key: value} already computed (a 1-tuple key may
+    be given as its element).
 
-    def __init__(self, f: Callable, keys=(), start: bool = True, known: dict | None = None):
+    process=False: one background (daemon) thread computes a key only between explorer updates (IDLE_S), since
+    a thread computing beside an update holds the GIL half the time; fine for keys of ~0.1 s.
+    process=True: the keys are computed one at a time in a separate, low-priority (nice 19) Python process
+    (`concurrent.futures`, spawn), so a long computation (seconds) runs beside the student's moves without
+    taking the kernel's GIL or a CPU it needs; f must then be picklable (a module-level function or a
+    functools.partial of one). The process ends when the list is done."""
+
+    def __init__(self, f: Callable, keys=(), start: bool = True, known: dict | None = None, process: bool = False):
         import threading
         self.f = f
         self._lock = threading.Lock()
@@ -436,6 +443,7 @@ class Precomputed:
         self._running: dict = {}           # key -> threading.Event, set when the value is in _done
         self._todo = [tuple(k) for k in keys]
         self._worker = None
+        self._process = bool(process)
         if start:
             self._start()
 
@@ -464,9 +472,9 @@ class Precomputed:
             ev = self._running[key] = threading.Event()
             return False, ev
 
-    def _compute(self, key, ev):
+    def _compute(self, key, ev, pool=None):
         try:
-            value = self.f(*key)
+            value = self.f(*key) if pool is None else pool.submit(self.f, *key).result()
             with self._lock:
                 self._done[key] = value
         finally:
@@ -475,17 +483,26 @@ class Precomputed:
             ev.set()
 
     def _work(self):
-        while True:
-            while _ACTIVITY["updating"] or time.monotonic() - _ACTIVITY["last"] < IDLE_S:
-                time.sleep(0.05)  # an explorer is being moved: wait for a pause
-            with self._lock:
-                if not self._todo:
-                    self._worker = None
-                    return
-                key = self._todo.pop(0)
-            state, ev = self._claim(key)
-            if state is False:
-                self._compute(key, ev)
+        pool = _background_process() if self._process else None
+        try:
+            while True:
+                while pool is None and (_ACTIVITY["updating"] or time.monotonic() - _ACTIVITY["last"] < IDLE_S):
+                    time.sleep(0.05)  # an explorer is being moved: wait for a pause
+                with self._lock:
+                    if not self._todo:
+                        self._worker = None
+                        return
+                    key = self._todo.pop(0)
+                state, ev = self._claim(key)
+                if state is False:
+                    try:
+                        self._compute(key, ev, pool)
+                    except Exception:   # the process failed (killed, unpicklable f): get() computes it here
+                        if pool is None:
+                            raise
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False)
 
     def get(self, *key):
         while True:
@@ -499,3 +516,22 @@ class Precomputed:
 
     def __contains__(self, key) -> bool:
         return tuple(key) in self._done
+
+
+def _background_process():
+    """A one-worker process pool whose worker runs at the lowest CPU priority (spawned: no fork of a kernel
+    with threads), or None where processes cannot be started (the caller then computes in its thread)."""
+    try:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_lowest_priority)
+    except (OSError, ValueError, ImportError):
+        return None
+
+
+def _lowest_priority() -> None:
+    try:
+        os.nice(19)
+    except (AttributeError, OSError):
+        pass

@@ -1,6 +1,8 @@
 """Explorer of notebook 05: REINFORCE learning curves (exact U of the iterates) beside exact gradient ascent."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import pgcourse as pg
@@ -10,6 +12,21 @@ from . import _live
 from ._explorer import Explorer, Precomputed, axes, cached, register, slider, toggle
 
 N_CHOICES_05 = (1, 2, 5, 10, 20, 50)
+
+
+def _problem_05():
+    """Notebook 05's gridworld and tabular softmax policy."""
+    mdp = pg.gridworld(step_reward=-0.02)
+    return mdp, pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
+
+
+def _curves_05(lr: float, n_iters: int, horizon: int, seeds: tuple, n: int, baseline: bool) -> np.ndarray:
+    """(len(seeds), n_iters + 1) exact-U curves of REINFORCE (with b = V if baseline) from theta = 0, N = n
+    episodes per iteration, one run per seed (module level: the background process runs it too)."""
+    mdp, policy = _problem_05()
+    method = "reinforce_baseline" if baseline else "reinforce"
+    return np.array([pg.train(mdp, policy, policy.zeros(), method=method, lr=lr, n_iters=n_iters, n_episodes=n,
+                              horizon=horizon, rng=np.random.default_rng(s), critic="exact").U for s in seeds])
 
 
 @register("05_monte_carlo_reinforce")
@@ -24,8 +41,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
     runs: optional {(N, baseline): (len(seeds), n_iters + 1) exact-U curves} already computed by the caller with
     exactly these settings (pg.train(..., lr, n_iters, n_episodes=N, horizon, rng=np.random.default_rng(s),
     critic="exact") for s in seeds), to fill the cache instead of recomputing them."""
-    mdp = pg.gridworld(step_reward=-0.02)
-    policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
+    mdp, policy = _problem_05()
     theta0 = policy.zeros()
     u_star = float(mdp.mu @ pg.optimal_values(mdp)[0])
     exact_U = pg.train(mdp, policy, theta0, method="exact", lr=lr, n_iters=n_iters).U
@@ -36,10 +52,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
             raise ValueError(f"runs[{(n, baseline)}] must have shape {(len(seeds), n_iters + 1)}, got {U.shape}")
         cache[(int(n), bool(baseline))] = U
 
-    def run(n, baseline):
-        method = "reinforce_baseline" if baseline else "reinforce"
-        return np.array([pg.train(mdp, policy, theta0, method=method, lr=lr, n_iters=n_iters, n_episodes=n,
-                                  horizon=horizon, rng=np.random.default_rng(s), critic="exact").U for s in seeds])
+    run = functools.partial(_curves_05, lr, n_iters, horizon, tuple(seeds))
 
     # Every pair one control away from the default view (N = 10 with the baseline) is computed now, at load
     # (~5 s: pg.train's sampler costs ~2 ms per step, and N = 1 runs the longest episodes), so the first move
@@ -50,9 +63,9 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
             cache[key] = run(*key)
     rest = sorted(((n, False) for n in N_CHOICES_05), key=lambda k: abs(N_CHOICES_05.index(k[0]) - 3))
     rest = [k for k in rest if k not in cache]
-    # The background starts at the first refresh, so it waits for a pause after it (_explorer.IDLE_S): a
-    # thread that starts a ~1 s pg.train run while the first moves come in takes half the CPU from them.
-    pool = Precomputed(run, rest, known=cache, start=False)
+    # The background (~5 s, a pg.train run of ~1 s per pair) runs in a low-priority process of its own, started
+    # at the first refresh: a thread of the kernel would take half the GIL from the moves made meanwhile.
+    pool = Precomputed(run, rest, known=cache, start=False, process=True)
     started = []
 
     def curves(n, baseline):
