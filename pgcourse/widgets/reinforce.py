@@ -127,7 +127,7 @@ def reinforce_explorer(lr: float = 5.0, n_iters: int = 100, seeds=(0, 1, 2), hor
                 "sampled (mean)  U    " + "".join(f"{U[:, i].mean():9.4f}" for i in k),
                 "sampled (min)   U    " + "".join(f"{U[:, i].min():9.4f}" for i in k),
                 f"episodes used by iteration {n_iters}: {n_iters * n_episodes} (exact: none, it uses the model)",
-                "(curves: pg.train runs, computed the first time this (N, baseline) is chosen, then cached)",
+                "(curves: pg.train runs, computed ahead when the explorer is built and in the background)",
             ])
         return update, moving
 

@@ -370,9 +370,10 @@ for name, U in rows.items():
 #
 # Choose $N$ (episodes per iteration) and switch the baseline on or off: three seeds of REINFORCE (faint; mean
 # bold) against exact gradient ascent, against iterations (left) and against episodes used (right). The curves
-# for an $(N, \text{baseline})$ pair are computed by `pg.train` the first time you choose it and then cached (a
-# new pair takes a fraction of a second). The explorer reuses the first three seeds computed above for
-# $N = 10$ (same settings, so the same runs) instead of recomputing them.
+# of every $(N, \text{baseline})$ pair are `pg.train` runs: those one control away from the default are computed
+# when the explorer is built, the others in a low-priority background process while you read (a pair chosen
+# before it is ready is computed then: up to ~2 s for $N = 1$). The explorer reuses the first three seeds
+# computed above for $N = 10$ (same settings, so the same runs) instead of recomputing them.
 
 # %%
 ex = pgw.reinforce_explorer(runs={(10, False): curves["reinforce"][:3],
