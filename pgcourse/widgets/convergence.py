@@ -9,7 +9,7 @@ import pgcourse as pg
 import pgcourse.plots as pgp
 
 from . import _live
-from ._explorer import Explorer, Precomputed, axes, cached, register, slider
+from ._explorer import Explorer, Precomputed, axes, cached, dropdown, register, slider
 
 C = pgp.OKABE_ITO  # the course's colour-blind-safe palette
 
@@ -131,7 +131,7 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
         return update, [opt, star, under1, top1, title, under2, top2]
 
     def controls():
-        return {"method": slider("method", method, None, None, kind="choice", options=METHODS_10),
+        return {"method": dropdown("method", METHODS_10, method),   # (a slider's readout cannot hold the name)
                 "lr": slider("step size", float(lr), None, None, kind="choice", options=LRS_10),
                 "tau": slider("entropy tau", float(tau), None, None, kind="choice", options=TAUS_10)}
 
