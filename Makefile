@@ -59,6 +59,7 @@ lint: $(STAMP) ## ruff with the project's config (pyproject [tool.ruff]) on the 
 
 test: $(STAMP) $(COURSE_STAMP) lint ## set everything up, lint, and run every test: package, notebooks (nbval), exercises, browser
 	$(BIN)/python -m tools.check_environment
+	$(BIN)/python -m tools.check_environment binder/environment.yml
 	PATH="$(CURDIR)/$(BIN):$$PATH" PGCOURSE_COURSE_VENV="$(CURDIR)/$(COURSE_VENV)" \
 		$(BIN)/python -m pytest -p no:cacheprovider tests/ $(NBVAL)
 
@@ -89,8 +90,9 @@ grade: $(STAMP) ## grade submissions in a sandbox: make grade SUBMISSIONS=folder
 bench: $(STAMP) ## the performance table (ratios against baselines timed in the same run)
 	$(BIN)/python -m benchmarks.run
 
-check-env: $(STAMP) ## check that environment.yml resolves and names the same packages as pyproject.toml
+check-env: $(STAMP) ## check that environment.yml and binder/environment.yml (the student's) resolve
 	$(BIN)/python -m tools.check_environment
+	$(BIN)/python -m tools.check_environment binder/environment.yml
 
 clean: ## remove every environment and build/
 	rm -rf $(VENV) $(COURSE_VENV) .venv-py* build .pytest_cache

@@ -112,3 +112,42 @@ def test_requirements_skip_python_pip_and_local_paths(env):
     assert "pip" in skipped and "-e ." in skipped
     assert not any(r.startswith(("python", "-e")) for r in reqs)
     assert len(reqs) == len(env_reqs(env)) - 2  # everything but python and pip
+
+
+# binder/environment.yml: the student's environment (Binder), what `make course` installs into .venv-course.
+STUDENT_EXTRAS = ("course", "gym")
+
+
+@pytest.fixture(scope="module")
+def student_env():
+    return yaml.safe_load((ROOT / "binder" / "environment.yml").read_text())
+
+
+def test_student_environment_is_the_course_extras(student_env):
+    """Core + course + gym, with pyproject's bounds, the package editable: what the Makefile's COURSE_EXTRAS
+    installs; nothing of the instructor's or the test suite's (nbgrader, Playwright, pytest)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    want = dict(split_req(r) for r in project["dependencies"])
+    for extra in STUDENT_EXTRAS:
+        want.update(split_req(r) for r in project["optional-dependencies"][extra])
+    got = {k: v for k, v in env_reqs(student_env).items() if k not in ("python", "pip")}
+    assert got == want, (sorted(set(got) ^ set(want)), got, want)
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^COURSE_EXTRAS\s*:=\s*" + ",".join(STUDENT_EXTRAS) + r"\s*$", makefile, re.MULTILINE)
+    others = {split_req(r)[0] for extra in ("test", "instructor", "dev", "book")
+              for r in project["optional-dependencies"][extra]} - set(want)
+    assert others and not others & set(got), sorted(others & set(got))
+    py = [d for d in student_env["dependencies"] if isinstance(d, str) and split_req(d)[0] == "python"]
+    assert py == ["python" + project["requires-python"]], py
+    assert "-e ." in split_dependencies(student_env)[1]
+    assert student_env["name"] == "pgcourse-course" and student_env["channels"] == ["conda-forge"]
+
+
+def test_binder_post_build_installs_the_course_lab_settings():
+    """binder/postBuild installs the same JupyterLab overrides (no news popup) as the Makefile's make-venv."""
+    post = ROOT / "binder" / "postBuild"
+    assert post.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    text = post.read_text()
+    settings = "share/jupyter/lab/settings/overrides.json"
+    assert f"install -D -m 644 {settings} " in text and f"{settings}\"" in text
+    assert f"LAB_SETTINGS := {settings}" in (ROOT / "Makefile").read_text()
