@@ -20,6 +20,17 @@ N_ITERS_10 = 120
 CHAIN_10 = dict(n=6, n_actions=3, gamma=0.9)
 
 
+def _run_10(method: str, lr: float, tau: float):
+    """(U_k, U_tau_k), each (N_ITERS_10 + 1,): exact objective and regularised objective of the iterates of
+    `method` (softmax PG or natural PG) with step size lr and entropy weight tau, from theta = 0 on the chain
+    (module level: the background process runs it too)."""
+    mdp = pg.chain_mdp(**CHAIN_10)
+    policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
+    it = pg.npg_iterates if method == "natural PG" else pg.pg_iterates
+    thetas = it(mdp, policy, policy.zeros(), lr, N_ITERS_10, tau=tau)
+    return pg.objective_curve(mdp, policy, thetas), pg.objective_curve(mdp, policy, thetas, tau=tau)
+
+
 @register("10_convergence")
 def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float = 0.0) -> Explorer:
     """Pick the method, the step size and the entropy weight tau: exact U(theta_k) of the run beside the other
@@ -29,11 +40,6 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
     policy = pg.SoftmaxPolicy.tabular(mdp.S, mdp.A)
     U_star = float(mdp.mu @ pg.optimal_values(mdp)[0])
 
-    def run_at(method, lr, tau):
-        it = pg.npg_iterates if method == "natural PG" else pg.pg_iterates
-        thetas = it(mdp, policy, policy.zeros(), lr, N_ITERS_10, tau=tau)
-        return pg.objective_curve(mdp, policy, thetas), pg.objective_curve(mdp, policy, thetas, tau=tau)
-
     @cached(maxsize=16)
     def optimum(tau):
         if tau == 0.0:
@@ -41,18 +47,18 @@ def convergence_explorer(method: str = "softmax PG", lr: float = 1.0, tau: float
         V, pi = pg.regularised_optimum(mdp, tau)
         return float(mdp.mu @ V), pg.evaluate(mdp, pi).U
 
-    # every (method, lr, tau) of the controls: those one control away from the default view now, the rest in the
-    # background, nearest the default first
+    # every (method, lr, tau) of the controls: those one control away from the default view now, the rest in a
+    # low-priority background process (a kernel thread would take half the GIL from the moves), nearest first
     def distance(k):
         if lr not in LRS_10 or tau not in TAUS_10:
             return 0
         return abs(LRS_10.index(k[1]) - LRS_10.index(lr)) + abs(TAUS_10.index(k[2]) - TAUS_10.index(tau))
     near = sorted(((m, float(a), float(t)) for m in METHODS_10 for a in LRS_10 for t in TAUS_10), key=distance)
-    runs = Precomputed(run_at, start=False)
+    runs = Precomputed(_run_10, start=False)
     for key in near:  # every run one control away from the default view, now (~1 s)
         if (key[1] == float(lr)) + (key[2] == float(tau)) >= 1:
             runs.get(*key)
-    runs = Precomputed(run_at, [k for k in near if k not in runs], known=runs._done)
+    runs = Precomputed(_run_10, [k for k in near if k not in runs], known=runs._done, process=True)
 
     def run(method, lr, tau):
         return runs.get(method, float(lr), float(tau))
